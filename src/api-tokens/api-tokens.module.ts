@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { ApiTokensRepository } from './api-tokens.repository.js';
+import { ApiTokensService } from './api-tokens.service.js';
+
+@Module({ providers: [ApiTokensRepository, ApiTokensService], exports: [ApiTokensService] })
+export class ApiTokensModule {}

@@ -1,0 +1,66 @@
+import { type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module.js';
+import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
+import { recordRoutes } from './common/route-registry.js';
+import { AppConfig } from './config/app-config.js';
+
+export interface CreateAppOptions {
+  logger: LoggerService | false;
+}
+
+/** Builds the whole HTTP application; `main.ts` and the e2e tests share it, so tests run the real thing. */
+export async function createApp(
+  config: AppConfig,
+  databaseUrl: string,
+  options: CreateAppOptions,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BULK_BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    // Prototype-poisoning payloads are refused by the JSON parser itself (400), not sanitised later.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  const fastify = adapter.getInstance();
+  applyBodyLimits(fastify);
+  recordRoutes(fastify);
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, databaseUrl),
+    adapter,
+    {
+      // Fastify's own JSON parser honours per-route body limits; Nest's would apply one limit to all.
+      bodyParser: false,
+      logger: options.logger,
+      abortOnError: false,
+    },
+  );
+  app.useLogger(options.logger === false ? false : options.logger);
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}
+
+function setupOpenApi(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Latchkey')
+      .setDescription('Logins, tokens, partner SSO and a synced user directory')
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <api token>' },
+        'token',
+      )
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}

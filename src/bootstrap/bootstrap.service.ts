@@ -1,0 +1,25 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ApiTokensService } from '../api-tokens/api-tokens.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { UsersService } from '../users/users.service.js';
+
+/** BOOTSTRAP_* settings: the first admin and the first API token, idempotent on every start. */
+@Injectable()
+export class BootstrapService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BootstrapService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly apiTokens: ApiTokensService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { adminEmail, adminPassword, apiToken } = this.config.bootstrap;
+    if (adminEmail && adminPassword) {
+      await this.users.ensureAdmin(adminEmail, adminPassword);
+      this.logger.log(`Admin ${adminEmail} is ready`);
+    }
+    if (apiToken) await this.apiTokens.registerBootstrapToken(apiToken);
+  }
+}

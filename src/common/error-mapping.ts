@@ -1,0 +1,98 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError, type ErrorBody, type ErrorCode, errorBody } from './errors.js';
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  headers?: Readonly<Record<string, string>>;
+  /** Unexpected failures are logged with their stack; expected ones are not. */
+  unexpected: boolean;
+}
+
+const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  401: 'invalid_token',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'database_unavailable',
+};
+
+// Fastify's own request errors (body parsing, limits) arrive before any Nest handler runs.
+const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', message: 'Request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', message: 'Request body is empty' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    message: 'Send the body as application/json',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'validation_failed',
+    message: 'Content-Length does not match the body',
+  },
+};
+
+// Errors from `pg` and PostgreSQL that mean "the database is not there right now", not "your input is bad".
+const UNAVAILABLE_SYSTEM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+];
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_SYSTEM_CODES.has(code)) return true;
+    // Class 08 (connection exception), 57P01–57P03 (shutdown, cannot connect now), 53300 (too many connections).
+    if (/^08|^57P0[1-3]$|^53300$/.test(code)) return true;
+  }
+  if (UNAVAILABLE_MESSAGES.some((m) => error.message.includes(m))) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
+}
+
+export function mapError(error: unknown): MappedError {
+  if (error instanceof DomainError) {
+    return expected(errorBody(error.code, error.message, error.problems), error.headers);
+  }
+  const fastifyError = fastifyErrorOf(error);
+  if (fastifyError) return expected(errorBody(fastifyError.code, fastifyError.message));
+  if (error instanceof HttpException) {
+    const code = HTTP_STATUS_CODES[error.getStatus()];
+    if (code) return expected(errorBody(code, httpExceptionMessage(error)));
+  }
+  if (isDatabaseUnavailable(error)) {
+    const body = errorBody('database_unavailable', 'The database is unavailable; try again shortly');
+    return expected(body, { 'Retry-After': '5' });
+  }
+  const body = errorBody('internal_error', 'Internal server error');
+  return { status: body.statusCode, body, unexpected: true };
+}
+
+/** Nest hands Fastify's request errors to the filter wrapped in an HttpException, the original as `cause`. */
+function fastifyErrorOf(error: unknown): { code: ErrorCode; message: string } | undefined {
+  for (const candidate of [error, error instanceof HttpException ? error.cause : undefined]) {
+    const code = (candidate as { code?: unknown } | null | undefined)?.code;
+    if (typeof code === 'string' && code in FASTIFY_CODES) return FASTIFY_CODES[code];
+  }
+  return undefined;
+}
+
+function expected(body: ErrorBody, headers?: Readonly<Record<string, string>>): MappedError {
+  return { status: body.statusCode, body, headers, unexpected: false };
+}
+
+function httpExceptionMessage(error: HttpException): string {
+  const response = error.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' ? message : error.message;
+}

@@ -1,0 +1,39 @@
+import { isEmail } from 'class-validator';
+
+/**
+ * The one spelling of an email or username that Latchkey stores and compares: Unicode NFKC
+ * (full-width and compatibility forms fold to their plain letters, e.g. `ＡＤＡ` → `ada`), trimmed,
+ * lower-cased. Dots and `+tags` are kept: they are part of the address for most providers.
+ */
+export function normaliseIdentifier(raw: string): string {
+  return raw.normalize('NFKC').trim().toLowerCase();
+}
+
+export const normaliseEmail = normaliseIdentifier;
+export const normaliseUsername = normaliseIdentifier;
+
+export const MAX_EMAIL_LENGTH = 254;
+export const MAX_NAME_LENGTH = 150;
+
+// C0/C1 control characters (NUL, CR, LF, …) never belong in an identifier or a name, and PostgreSQL
+// rejects NUL in text outright.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL_CHARACTERS.test(value);
+}
+
+/** Why a normalised email is unacceptable, or undefined when it is fine. */
+export function emailProblem(email: string): string | undefined {
+  if (email.length === 0) return 'must not be empty';
+  if (email.length > MAX_EMAIL_LENGTH) return `must be at most ${MAX_EMAIL_LENGTH} characters`;
+  if (hasControlCharacters(email)) return 'must not contain control characters';
+  if (!isEmail(email, { allow_utf8_local_part: true, allow_ip_domain: false }))
+    return 'must be an email address';
+  return undefined;
+}
+
+/** Escapes `%`, `_` and `\` so that user input matches itself in LIKE. */
+export function escapeLike(term: string): string {
+  return term.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

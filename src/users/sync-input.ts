@@ -1,0 +1,83 @@
+import { type FieldProblem, ValidationError } from '../common/errors.js';
+import { validateObject } from '../common/validation.js';
+import { SyncUserDto } from './dto/sync-user.dto.js';
+import { emailProblem, normaliseEmail, normaliseUsername } from './normalise.js';
+
+export const MAX_BULK_ITEMS = 10_000;
+
+/** A validated sync item with its email and username already normalised. */
+export interface SyncItem {
+  email: string;
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  isActive?: boolean;
+  password?: string;
+}
+
+export interface SyncInput {
+  bulk: boolean;
+  items: SyncItem[];
+}
+
+/**
+ * Reads the body of `POST /api/users`: one object, or an array of 1–10,000. Every problem of every
+ * item is collected before anything is written, so a bad item rejects the whole request.
+ * Duplicate emails (after normalisation) inside one request are refused rather than merged:
+ * which spelling should win is the caller's decision, not ours.
+ */
+export function parseSyncBody(body: unknown): SyncInput {
+  const bulk = Array.isArray(body);
+  const raw: unknown[] = bulk ? body : [body];
+  if (bulk && (raw.length === 0 || raw.length > MAX_BULK_ITEMS)) {
+    throw new ValidationError([{ field: '', reason: `must hold 1 to ${MAX_BULK_ITEMS} users` }]);
+  }
+  const problems: FieldProblem[] = [];
+  const items: SyncItem[] = [];
+  const emailIndex = new Map<string, number>();
+  const usernameIndex = new Map<string, number>();
+  raw.forEach((value, i) => {
+    const index = bulk ? i : undefined;
+    const at = index === undefined ? {} : { index };
+    const { value: dto, problems: found } = validateObject(SyncUserDto, value, index);
+    if (found.length > 0) {
+      problems.push(...found);
+      return;
+    }
+    const item = toItem(dto);
+    const badEmail = emailProblem(item.email);
+    if (badEmail) problems.push({ ...at, field: 'email', reason: badEmail });
+    if (item.username === '') problems.push({ ...at, field: 'username', reason: 'must not be empty' });
+    const firstEmail = emailIndex.get(item.email);
+    if (firstEmail !== undefined) {
+      problems.push({
+        ...at,
+        field: 'email',
+        reason: `duplicate of item ${firstEmail} (emails compare normalised)`,
+      });
+    } else {
+      emailIndex.set(item.email, i);
+    }
+    const username = item.username ?? item.email;
+    const firstUsername = usernameIndex.get(username);
+    if (firstUsername !== undefined && firstEmail === undefined) {
+      problems.push({ ...at, field: 'username', reason: `already used by item ${firstUsername}` });
+    } else {
+      usernameIndex.set(username, i);
+    }
+    items.push(item);
+  });
+  if (problems.length > 0) throw new ValidationError(problems);
+  return { bulk, items };
+}
+
+function toItem(dto: SyncUserDto): SyncItem {
+  return {
+    email: normaliseEmail(dto.email),
+    username: dto.username === undefined ? undefined : normaliseUsername(dto.username),
+    firstName: dto.first_name?.trim(),
+    lastName: dto.last_name?.trim(),
+    isActive: dto.is_active,
+    password: dto.password,
+  };
+}

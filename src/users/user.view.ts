@@ -1,0 +1,47 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { User, type UserSource } from './user.entity.js';
+
+/** A user as every endpoint returns it (contract §2): snake_case, never a password or hash. */
+export class UserView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty() first_name!: string;
+  @ApiProperty() last_name!: string;
+  @ApiProperty() is_active!: boolean;
+  @ApiProperty() is_admin!: boolean;
+  @ApiProperty({ enum: ['local', 'sso', 'sync'] }) source!: UserSource;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) last_login_at!: string | null;
+}
+
+export function toUserView(user: User): UserView {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    is_active: user.isActive,
+    is_admin: user.isAdmin,
+    source: user.source,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+    last_login_at: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
+  };
+}
+
+export class SyncResultView {
+  @ApiProperty() created!: number;
+  @ApiProperty() updated!: number;
+  @ApiProperty() unchanged!: number;
+  @ApiProperty({ type: [UserView] }) users!: UserView[];
+}
+
+export class UserPageView {
+  @ApiProperty() count!: number;
+  @ApiProperty({ nullable: true, type: String }) next!: string | null;
+  @ApiProperty({ nullable: true, type: String }) previous!: string | null;
+  @ApiProperty({ type: [UserView] }) results!: UserView[];
+}

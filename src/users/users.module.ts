@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PasswordsModule } from '../auth/passwords/passwords.module.js';
+import { SyncBodyPipe } from './sync-body.pipe.js';
+import { UsersController } from './users.controller.js';
+import { UsersRepository } from './users.repository.js';
+import { UsersService } from './users.service.js';
+
+@Module({
+  imports: [PasswordsModule],
+  controllers: [UsersController],
+  providers: [UsersRepository, UsersService, SyncBodyPipe],
+  exports: [UsersService],
+})
+export class UsersModule {}

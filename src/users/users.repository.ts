@@ -1,0 +1,197 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { pgError } from '../database/pg-error.js';
+import { escapeLike } from './normalise.js';
+import { User, type UserSource } from './user.entity.js';
+
+/** One row to upsert. `undefined` fields keep the stored value on update and take the default on insert. */
+export interface UpsertRow {
+  email: string;
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  isActive?: boolean;
+  passwordHash?: string;
+}
+
+export interface UpsertOutcome {
+  createdIds: Set<string>;
+  updatedIds: Set<string>;
+  users: User[];
+}
+
+export interface ExistingCredentials {
+  email: string;
+  username: string;
+  passwordHash: string | null;
+}
+
+export interface UserPatch {
+  email?: string;
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  isActive?: boolean;
+  passwordHash?: string;
+}
+
+// PostgreSQL error codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 3;
+
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  findById(id: string): Promise<User | null> {
+    return this.db.getRepository(User).findOneBy({ id });
+  }
+
+  async search(term: string, limit: number, offset: number): Promise<{ count: number; users: User[] }> {
+    const qb = this.db.getRepository(User).createQueryBuilder('u');
+    if (term) {
+      // Stored emails and usernames are already lower-case; names are matched through lower(),
+      // which the trigram indexes of the first migration cover.
+      qb.where(
+        `(u.email LIKE :pattern ESCAPE '\\' OR u.username LIKE :pattern ESCAPE '\\'
+          OR lower(u.first_name) LIKE :pattern ESCAPE '\\' OR lower(u.last_name) LIKE :pattern ESCAPE '\\')`,
+        { pattern: `%${escapeLike(term)}%` },
+      );
+    }
+    const [users, count] = await qb.orderBy('u.email').limit(limit).offset(offset).getManyAndCount();
+    return { count, users };
+  }
+
+  /** Stored usernames and password hashes of these emails, or owners of these usernames. */
+  async findCredentials(emails: string[], usernames: string[]): Promise<ExistingCredentials[]> {
+    const rows: { email: string; username: string; password_hash: string | null }[] = await this.db.query(
+      `SELECT email, username, password_hash FROM users WHERE email = ANY($1::text[]) OR username = ANY($2::text[])`,
+      [emails, usernames],
+    );
+    return rows.map((r) => ({ email: r.email, username: r.username, passwordHash: r.password_hash }));
+  }
+
+  /**
+   * Upserts all rows in one transaction with set-based statements: lock the existing rows in email
+   * order (so that concurrent syncs cannot deadlock each other), insert the new ones with
+   * `ON CONFLICT DO NOTHING`, then update the existing ones where something differs. The insert and
+   * the update are separate statements on purpose: under READ COMMITTED the update takes a fresh
+   * snapshot, so it also sees a row that a concurrent request inserted a moment earlier and that
+   * our insert skipped — every row ends up either created or updated, never lost, never duplicated.
+   */
+  async upsertMany(rows: UpsertRow[], source: UserSource): Promise<UpsertOutcome> {
+    const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+    const emails = sorted.map((r) => r.email);
+    const params = [
+      emails,
+      sorted.map((r) => r.username ?? null),
+      sorted.map((r) => r.firstName ?? null),
+      sorted.map((r) => r.lastName ?? null),
+      sorted.map((r) => r.isActive ?? null),
+      sorted.map((r) => r.passwordHash ?? null),
+    ];
+    const input = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
+                     AS i(email, username, first_name, last_name, is_active, password_hash)`;
+    return this.inTransaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM users WHERE email = ANY($1::text[]) ORDER BY email FOR UPDATE`, [emails]);
+      const inserted: { id: string }[] = await tx.query(
+        `INSERT INTO users (email, username, first_name, last_name, is_active, password_hash, source)
+         SELECT i.email, COALESCE(i.username, i.email), COALESCE(i.first_name, ''), COALESCE(i.last_name, ''),
+                COALESCE(i.is_active, true), i.password_hash, $7
+           FROM ${input}
+         ON CONFLICT (email) DO NOTHING
+         RETURNING id`,
+        [...params, source],
+      );
+      const createdIds = new Set(inserted.map((r) => r.id));
+      const [updated]: [{ id: string }[], number] = await tx.query(
+        `UPDATE users u SET
+            username      = COALESCE(i.username, u.username),
+            first_name    = COALESCE(i.first_name, u.first_name),
+            last_name     = COALESCE(i.last_name, u.last_name),
+            is_active     = COALESCE(i.is_active, u.is_active),
+            password_hash = COALESCE(i.password_hash, u.password_hash),
+            updated_at    = now()
+           FROM ${input}
+          WHERE u.email = i.email
+            AND u.id <> ALL($7::uuid[])
+            AND (   u.username   IS DISTINCT FROM COALESCE(i.username, u.username)
+                 OR u.first_name IS DISTINCT FROM COALESCE(i.first_name, u.first_name)
+                 OR u.last_name  IS DISTINCT FROM COALESCE(i.last_name, u.last_name)
+                 OR u.is_active  IS DISTINCT FROM COALESCE(i.is_active, u.is_active)
+                 OR i.password_hash IS NOT NULL)
+         RETURNING u.id`,
+        [...params, [...createdIds]],
+      );
+      const updatedIds = new Set(updated.map((r) => r.id));
+      const users = await tx.getRepository(User).findBy({ email: In(emails) });
+      return { createdIds, updatedIds, users };
+    });
+  }
+
+  /** Applies a patch to one user; returns the user after, or null when there is no such user. */
+  async update(id: string, patch: UserPatch): Promise<User | null> {
+    const result: [{ id: string }[], number] = await this.db.query(
+      `UPDATE users SET
+          -- a username that was just the email follows the email when only the email changes
+          username      = COALESCE($3, CASE WHEN username = email AND $2::text IS NOT NULL THEN $2 ELSE username END),
+          email         = COALESCE($2, email),
+          first_name    = COALESCE($4, first_name),
+          last_name     = COALESCE($5, last_name),
+          is_active     = COALESCE($6, is_active),
+          password_hash = COALESCE($7, password_hash),
+          updated_at    = now()
+        WHERE id = $1
+        RETURNING id`,
+      [
+        id,
+        patch.email ?? null,
+        patch.username ?? null,
+        patch.firstName ?? null,
+        patch.lastName ?? null,
+        patch.isActive ?? null,
+        patch.passwordHash ?? null,
+      ],
+    );
+    return result[0].length === 0 ? null : this.findById(id);
+  }
+
+  /** Creates or updates the bootstrap admin (local, active, admin, with this password hash). */
+  async upsertAdmin(email: string, passwordHash: string | undefined): Promise<void> {
+    await this.db.query(
+      `INSERT INTO users (email, username, is_admin, is_active, source, password_hash)
+       VALUES ($1, $1, true, true, 'local', $2)
+       ON CONFLICT (email) DO UPDATE
+         SET is_admin = true, is_active = true,
+             password_hash = COALESCE(EXCLUDED.password_hash, users.password_hash), updated_at = now()
+       WHERE users.is_admin IS DISTINCT FROM true OR users.is_active IS DISTINCT FROM true
+          OR EXCLUDED.password_hash IS NOT NULL`,
+      [email, passwordHash ?? null],
+    );
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(`SELECT 1 FROM users WHERE is_admin AND is_active LIMIT 1`);
+    return rows.length > 0;
+  }
+
+  async passwordHashOf(email: string): Promise<string | null> {
+    const rows: { password_hash: string | null }[] = await this.db.query(
+      `SELECT password_hash FROM users WHERE email = $1`,
+      [email],
+    );
+    return rows[0]?.password_hash ?? null;
+  }
+
+  private async inTransaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(work);
+      } catch (error) {
+        const { code } = pgError(error);
+        if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw error;
+      }
+    }
+  }
+}

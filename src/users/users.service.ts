@@ -1,0 +1,167 @@
+import { Injectable } from '@nestjs/common';
+import { PasswordHasher } from '../auth/passwords/password-hasher.js';
+import { DomainError, type FieldProblem, ValidationError } from '../common/errors.js';
+import { pgError } from '../database/pg-error.js';
+import { PatchUserDto } from './dto/sync-user.dto.js';
+import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
+import { type SyncInput, type SyncItem } from './sync-input.js';
+import { User, type UserSource } from './user.entity.js';
+import { type ExistingCredentials, type UpsertRow, UsersRepository } from './users.repository.js';
+
+export type SyncStatus = 'created' | 'updated' | 'unchanged';
+
+export interface SyncResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** In the order of the request's items. */
+  users: { user: User; status: SyncStatus }[];
+}
+
+export interface UserPage {
+  count: number;
+  users: User[];
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /** The idempotent upsert behind `POST /api/users`, for one item or thousands. */
+  async sync(input: SyncInput, source: UserSource): Promise<SyncResult> {
+    const { items } = input;
+    const existing = await this.users.findCredentials(
+      items.map((i) => i.email),
+      items.map((i) => i.username ?? i.email),
+    );
+    refuseTakenUsernames(items, existing, input.bulk);
+    const rows = await this.withPasswordHashes(items, existing);
+    const outcome = await this.users.upsertMany(rows, source).catch(rethrowUniqueViolation);
+    const byEmail = new Map(outcome.users.map((u) => [u.email, u]));
+    const results = items.map((item) => {
+      const user = byEmail.get(item.email);
+      if (!user) throw new Error(`upsert returned no row for an item`);
+      const status: SyncStatus = outcome.createdIds.has(user.id)
+        ? 'created'
+        : outcome.updatedIds.has(user.id)
+          ? 'updated'
+          : 'unchanged';
+      return { user, status };
+    });
+    return {
+      created: outcome.createdIds.size,
+      updated: outcome.updatedIds.size,
+      unchanged: items.length - outcome.createdIds.size - outcome.updatedIds.size,
+      users: results,
+    };
+  }
+
+  async list(search: string | undefined, page: number, pageSize: number): Promise<UserPage> {
+    const term = normaliseIdentifier(search ?? '');
+    return this.users.search(term, pageSize, (page - 1) * pageSize);
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw new DomainError('not_found', 'No user with this id');
+    return user;
+  }
+
+  async update(id: string, patch: PatchUserDto): Promise<User> {
+    const email = patch.email === undefined ? undefined : normaliseEmail(patch.email);
+    const problems: FieldProblem[] = [];
+    const badEmail = email === undefined ? undefined : emailProblem(email);
+    if (badEmail) problems.push({ field: 'email', reason: badEmail });
+    const username = patch.username === undefined ? undefined : normaliseUsername(patch.username);
+    if (username === '') problems.push({ field: 'username', reason: 'must not be empty' });
+    if (problems.length > 0) throw new ValidationError(problems);
+    const updated = await this.users
+      .update(id, {
+        email,
+        username,
+        firstName: patch.first_name?.trim(),
+        lastName: patch.last_name?.trim(),
+        isActive: patch.is_active,
+        passwordHash: patch.password === undefined ? undefined : await this.hasher.hash(patch.password),
+      })
+      .catch(rethrowUniqueViolation);
+    if (!updated) throw new DomainError('not_found', 'No user with this id');
+    return updated;
+  }
+
+  /** Deactivation, not deletion: the row stays for audit and for a later reactivation. */
+  async deactivate(id: string): Promise<User> {
+    const user = await this.users.update(id, { isActive: false });
+    if (!user) throw new DomainError('not_found', 'No user with this id');
+    return user;
+  }
+
+  hasAdmin(): Promise<boolean> {
+    return this.users.hasAdmin();
+  }
+
+  /** Creates or updates the admin named by BOOTSTRAP_ADMIN_EMAIL; the password is re-hashed only when it changed. */
+  async ensureAdmin(rawEmail: string, password: string): Promise<void> {
+    const email = normaliseEmail(rawEmail);
+    const problem = emailProblem(email);
+    if (problem) throw new Error(`BOOTSTRAP_ADMIN_EMAIL: ${problem}`);
+    const stored = await this.users.passwordHashOf(email);
+    const unchanged = stored !== null && (await this.hasher.verify(stored, password));
+    await this.users.upsertAdmin(email, unchanged ? undefined : await this.hasher.hash(password));
+  }
+
+  /**
+   * Hashes the passwords of the request in parallel on the thread pool. A password that already
+   * matches the stored hash is left alone, so that re-sending the same payload changes nothing.
+   */
+  private async withPasswordHashes(items: SyncItem[], existing: ExistingCredentials[]): Promise<UpsertRow[]> {
+    const storedHash = new Map(existing.map((e) => [e.email, e.passwordHash]));
+    return Promise.all(
+      items.map(async ({ password, ...row }): Promise<UpsertRow> => {
+        if (password === undefined) return row;
+        const stored = storedHash.get(row.email);
+        if (stored && (await this.hasher.verify(stored, password))) return row;
+        return { ...row, passwordHash: await this.hasher.hash(password) };
+      }),
+    );
+  }
+}
+
+function refuseTakenUsernames(items: SyncItem[], existing: ExistingCredentials[], bulk: boolean): void {
+  const ownerOf = new Map(existing.map((e) => [e.username, e.email]));
+  const known = new Set(existing.map((e) => e.email));
+  const problems: FieldProblem[] = [];
+  items.forEach((item, index) => {
+    // An existing user without a username in the request keeps the one it has.
+    const username = item.username ?? (known.has(item.email) ? undefined : item.email);
+    if (username === undefined) return;
+    const owner = ownerOf.get(username);
+    if (owner !== undefined && owner !== item.email) {
+      problems.push({
+        ...(bulk ? { index } : {}),
+        field: 'username',
+        reason: 'already taken by another user',
+      });
+    }
+  });
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/** A unique index said no: a concurrent request took the email or username between our check and our write. */
+function rethrowUniqueViolation(error: unknown): never {
+  const { code, constraint } = pgError(error);
+  if (code === '23505' && constraint === 'users_username_key') {
+    throw new DomainError('conflict', 'This username is already taken by another user', [
+      { field: 'username', reason: 'already taken by another user' },
+    ]);
+  }
+  if (code === '23505' && constraint === 'users_email_key') {
+    throw new DomainError('conflict', 'This email belongs to another user', [
+      { field: 'email', reason: 'already used by another user' },
+    ]);
+  }
+  throw error;
+}

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { createTestDatabase } from './test-db.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const WRITE_TOKEN = 'lk_test_write_token_0123456789abcdefghijklmnop';
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as-is instead of JSON-encoding `body`. */
+  raw?: string | Buffer;
+  headers?: Record<string, string>;
+  /** `Authorization: Token <apiToken>` */
+  apiToken?: string;
+}
+
+export interface TestServer {
+  baseUrl: string;
+  databaseUrl: string;
+  /** A pool on the server's database, for asserting what was (not) written. */
+  db: pg.Pool;
+  /** Every line the server printed so far (JSON log lines and plain text). */
+  logs: string[];
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the built server (`dist/src/main.js`) as its own process, exactly as `npm start` does, on its
+ * own database (or a given one). The e2e tests talk to it over HTTP only.
+ */
+export async function startServer(
+  env: Record<string, string> = {},
+  options: { databaseUrl?: string; embedded?: boolean } = {},
+): Promise<TestServer> {
+  const databaseUrl = options.embedded ? '' : (options.databaseUrl ?? (await createTestDatabase()));
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: testDataDir(),
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: 'log',
+      BOOTSTRAP_API_TOKEN: WRITE_TOKEN,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs = collectLines(child);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitUntilHealthy(baseUrl, child, logs);
+  const db = new pg.Pool({ connectionString: databaseUrl || undefined, max: 4 });
+  return {
+    baseUrl,
+    databaseUrl,
+    db,
+    logs,
+    request: (method, path, opts) => request(baseUrl, method, path, opts),
+    async stop(signal = 'SIGTERM') {
+      await db.end();
+      return stopChild(child, signal);
+    },
+  };
+}
+
+export function testDataDir(): string {
+  return mkdtempSync(join(process.env.LATCHKEY_TEST_TMP ?? '/tmp', 'data-'));
+}
+
+export async function request<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.apiToken) headers.authorization = `Token ${options.apiToken}`;
+  let body: string | Buffer | undefined = options.raw;
+  if (body === undefined && options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(baseUrl + path, { method, headers, body, redirect: 'manual' });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** Counts rows, for "nothing was written" assertions. */
+export async function countRows(db: pg.Pool, table: 'users' | 'api_tokens'): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(rows[0].n);
+}
+
+/** Runs the built CLI with these arguments; resolves with its exit code and output. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
+    });
+  });
+}
+
+function collectLines(child: ChildProcess): string[] {
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  }
+  return lines;
+}
+
+async function waitUntilHealthy(baseUrl: string, child: ChildProcess, logs: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${logs.join('\n')}`);
+    try {
+      const res = await fetch(`${baseUrl}/health`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server did not become healthy:\n${logs.join('\n')}`);
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolveExit(code);
+    });
+    child.kill(signal);
+  });
+}
