@@ -28,6 +28,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Tests read untyped JSON bodies; `any` there keeps assertions readable without hiding product types.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],

@@ -37,7 +37,7 @@ const pg = new EmbeddedPostgres({
   onError: (e) => process.stderr.write(`[postgres] ${e instanceof Error ? e.message : String(e)}\n`),
 });
 
-let code = 1;
+let code;
 try {
   await pg.initialise();
   await pg.start();
@@ -63,7 +63,7 @@ try {
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-process.exit(code);
+process.exit(code ?? 1);
 
 function run(command, args, env) {
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
 import { recordRoutes } from './common/route-registry.js';
-import { AppConfig } from './config/app-config.js';
+import type { AppConfig } from './config/app-config.js';
 
 export interface CreateAppOptions {
   logger: LoggerService | false;

@@ -15,10 +15,11 @@ async function main(): Promise<void> {
   const log = new Logger('Latchkey');
 
   const database = await openDatabase(config, { reuseRunning: false });
-  let app: NestFastifyApplication | undefined;
-  installShutdown(log, () => app, database);
+  const running: { app?: NestFastifyApplication } = {};
+  installShutdown(log, () => running.app, database);
   await runMigrations(database.url);
-  app = await createApp(config, database.url, { logger });
+  const app = await createApp(config, database.url, { logger });
+  running.app = app;
   await app.listen({ port: config.port, host: '0.0.0.0' });
   log.log(`Latchkey is listening on ${config.publicUrl} (API docs at ${config.publicUrl}/docs)`);
   const hint = await firstStartHint(app);

@@ -13,17 +13,26 @@ export const BULK_BODY = { bulkBody: true } as const;
  */
 export function applyBodyLimits(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
-    const bulk = (route.config as { bulkBody?: boolean } | undefined)?.bulkBody === true;
+    // Routes that Nest did not register (Swagger's static files) have no config at all.
+    const config: unknown = route.config;
+    const bulk =
+      typeof config === 'object' && config !== null && 'bulkBody' in config && config.bulkBody === true;
     route.bodyLimit = bulk ? BULK_BODY_LIMIT : SINGLE_BODY_LIMIT;
     if (bulk) route.preHandler = [singleObjectLimit, ...asArray(route.preHandler)];
   });
 }
 
-async function singleObjectLimit(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+function singleObjectLimit(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
   const length = Number(request.headers['content-length'] ?? 0);
   if (!Array.isArray(request.body) && length > SINGLE_BODY_LIMIT) {
-    throw new DomainError('payload_too_large', 'A single object may be at most 1 MiB; arrays up to 16 MiB');
+    done(new DomainError('payload_too_large', 'A single object may be at most 1 MiB; arrays up to 16 MiB'));
+    return;
   }
+  done();
 }
 
 function asArray<T>(value: T | T[] | undefined): T[] {

@@ -1,7 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import {
-  ValidationError as ClassValidationError,
+  type ValidationError as ClassValidationError,
   validateSync,
   type ValidatorOptions,
 } from 'class-validator';

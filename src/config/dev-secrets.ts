@@ -48,7 +48,7 @@ export class DevSecretStore {
       return JSON.parse(readFileSync(this.path, 'utf8')) as DevSecrets;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new Error(`Cannot read ${this.path}: ${(error as Error).message}`);
+      throw new Error(`Cannot read ${this.path}: ${(error as Error).message}`, { cause: error });
     }
   }
 }

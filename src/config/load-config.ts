@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { ValidationError as ClassValidationError, validateSync } from 'class-validator';
+import { type ValidationError as ClassValidationError, validateSync } from 'class-validator';
 import { parse as parseDotenv } from 'dotenv';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -17,6 +17,7 @@ export const MAX_NAME_LENGTH = 150;
 
 // C0/C1 control characters (NUL, CR, LF, …) never belong in an identifier or a name, and PostgreSQL
 // rejects NUL in text outright.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function hasControlCharacters(value: string): boolean {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { pgError } from '../database/pg-error.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
@@ -21,10 +21,38 @@ export interface UpsertOutcome {
   users: User[];
 }
 
-export interface ExistingCredentials {
+interface UserRow {
+  id: string;
   email: string;
   username: string;
-  passwordHash: string | null;
+  first_name: string;
+  last_name: string;
+  is_active: boolean;
+  is_admin: boolean;
+  source: UserSource;
+  created_at: Date;
+  updated_at: Date;
+  last_login_at: Date | null;
+}
+
+const USER_COLUMNS =
+  'id, email, username, first_name, last_name, is_active, is_admin, source, created_at, updated_at, last_login_at';
+
+// Raw rows for the bulk path: TypeORM's entity hydration costs more than the query for 10,000 rows.
+function toUser(row: UserRow): User {
+  return Object.assign(new User(), {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    isActive: row.is_active,
+    isAdmin: row.is_admin,
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastLoginAt: row.last_login_at,
+  });
 }
 
 export interface UserPatch {
@@ -63,13 +91,29 @@ export class UsersRepository {
     return { count, users };
   }
 
-  /** Stored usernames and password hashes of these emails, or owners of these usernames. */
-  async findCredentials(emails: string[], usernames: string[]): Promise<ExistingCredentials[]> {
-    const rows: { email: string; username: string; password_hash: string | null }[] = await this.db.query(
-      `SELECT email, username, password_hash FROM users WHERE email = ANY($1::text[]) OR username = ANY($2::text[])`,
-      [emails, usernames],
+  /**
+   * Indexes of the items whose username (given, or the email for a user still to be created) already
+   * belongs to a user with another email. Only conflicts come back, so the common case moves no rows.
+   */
+  async findUsernameConflicts(items: { email: string; username?: string }[]): Promise<number[]> {
+    const rows: { index: number }[] = await this.db.query(
+      `SELECT i.ord - 1 AS index
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(email, username, ord)
+         JOIN users owner ON owner.username = COALESCE(i.username, i.email) AND owner.email <> i.email
+        WHERE i.username IS NOT NULL OR NOT EXISTS (SELECT 1 FROM users me WHERE me.email = i.email)`,
+      [items.map((i) => i.email), items.map((i) => i.username ?? null)],
     );
-    return rows.map((r) => ({ email: r.email, username: r.username, passwordHash: r.password_hash }));
+    return rows.map((r) => Number(r.index));
+  }
+
+  /** Stored password hashes of these emails (users without a password are left out). */
+  async passwordHashesOf(emails: string[]): Promise<Map<string, string>> {
+    if (emails.length === 0) return new Map();
+    const rows: { email: string; password_hash: string }[] = await this.db.query(
+      `SELECT email, password_hash FROM users WHERE email = ANY($1::text[]) AND password_hash IS NOT NULL`,
+      [emails],
+    );
+    return new Map(rows.map((r) => [r.email, r.password_hash]));
   }
 
   /**
@@ -94,12 +138,17 @@ export class UsersRepository {
     const input = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
                      AS i(email, username, first_name, last_name, is_active, password_hash)`;
     return this.inTransaction(async (tx) => {
-      await tx.query(`SELECT 1 FROM users WHERE email = ANY($1::text[]) ORDER BY email FOR UPDATE`, [emails]);
+      await tx.query(
+        `SELECT count(*) FROM (SELECT 1 FROM users WHERE email = ANY($1::text[]) ORDER BY email FOR UPDATE) locked`,
+        [emails],
+      );
       const inserted: { id: string }[] = await tx.query(
         `INSERT INTO users (email, username, first_name, last_name, is_active, password_hash, source)
          SELECT i.email, COALESCE(i.username, i.email), COALESCE(i.first_name, ''), COALESCE(i.last_name, ''),
                 COALESCE(i.is_active, true), i.password_hash, $7
            FROM ${input}
+          -- existing rows skip the (slower) speculative insertion; ON CONFLICT covers concurrent inserts
+          WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.email = i.email)
          ON CONFLICT (email) DO NOTHING
          RETURNING id`,
         [...params, source],
@@ -125,8 +174,11 @@ export class UsersRepository {
         [...params, [...createdIds]],
       );
       const updatedIds = new Set(updated.map((r) => r.id));
-      const users = await tx.getRepository(User).findBy({ email: In(emails) });
-      return { createdIds, updatedIds, users };
+      const users: UserRow[] = await tx.query(
+        `SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`,
+        [emails],
+      );
+      return { createdIds, updatedIds, users: users.map(toUser) };
     });
   }
 

@@ -6,7 +6,7 @@ import { PatchUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
 import { type SyncInput, type SyncItem } from './sync-input.js';
 import { User, type UserSource } from './user.entity.js';
-import { type ExistingCredentials, type UpsertRow, UsersRepository } from './users.repository.js';
+import { type UpsertRow, UsersRepository } from './users.repository.js';
 
 export type SyncStatus = 'created' | 'updated' | 'unchanged';
 
@@ -33,12 +33,17 @@ export class UsersService {
   /** The idempotent upsert behind `POST /api/users`, for one item or thousands. */
   async sync(input: SyncInput, source: UserSource): Promise<SyncResult> {
     const { items } = input;
-    const existing = await this.users.findCredentials(
-      items.map((i) => i.email),
-      items.map((i) => i.username ?? i.email),
-    );
-    refuseTakenUsernames(items, existing, input.bulk);
-    const rows = await this.withPasswordHashes(items, existing);
+    const taken = await this.users.findUsernameConflicts(items);
+    if (taken.length > 0) {
+      throw new ValidationError(
+        taken.map((index) => ({
+          ...(input.bulk ? { index } : {}),
+          field: 'username',
+          reason: 'already taken by another user',
+        })),
+      );
+    }
+    const rows = await this.withPasswordHashes(items);
     const outcome = await this.users.upsertMany(rows, source).catch(rethrowUniqueViolation);
     const byEmail = new Map(outcome.users.map((u) => [u.email, u]));
     const results = items.map((item) => {
@@ -117,8 +122,10 @@ export class UsersService {
    * Hashes the passwords of the request in parallel on the thread pool. A password that already
    * matches the stored hash is left alone, so that re-sending the same payload changes nothing.
    */
-  private async withPasswordHashes(items: SyncItem[], existing: ExistingCredentials[]): Promise<UpsertRow[]> {
-    const storedHash = new Map(existing.map((e) => [e.email, e.passwordHash]));
+  private async withPasswordHashes(items: SyncItem[]): Promise<UpsertRow[]> {
+    const storedHash = await this.users.passwordHashesOf(
+      items.filter((i) => i.password !== undefined).map((i) => i.email),
+    );
     return Promise.all(
       items.map(async ({ password, ...row }): Promise<UpsertRow> => {
         if (password === undefined) return row;
@@ -128,26 +135,6 @@ export class UsersService {
       }),
     );
   }
-}
-
-function refuseTakenUsernames(items: SyncItem[], existing: ExistingCredentials[], bulk: boolean): void {
-  const ownerOf = new Map(existing.map((e) => [e.username, e.email]));
-  const known = new Set(existing.map((e) => e.email));
-  const problems: FieldProblem[] = [];
-  items.forEach((item, index) => {
-    // An existing user without a username in the request keeps the one it has.
-    const username = item.username ?? (known.has(item.email) ? undefined : item.email);
-    if (username === undefined) return;
-    const owner = ownerOf.get(username);
-    if (owner !== undefined && owner !== item.email) {
-      problems.push({
-        ...(bulk ? { index } : {}),
-        field: 'username',
-        reason: 'already taken by another user',
-      });
-    }
-  });
-  if (problems.length > 0) throw new ValidationError(problems);
 }
 
 /** A unique index said no: a concurrent request took the email or username between our check and our write. */

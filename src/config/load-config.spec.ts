@@ -1,0 +1,115 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './load-config.js';
+
+const SECRET = 'a-development-secret-of-at-least-32-chars';
+
+function dataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+}
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET });
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      sessionCookieSameSite: 'lax',
+      corsAllowedOrigins: [],
+      frameAncestors: [],
+      jwt: {
+        algorithm: 'HS256',
+        accessTtl: 900,
+        refreshTtl: 2_592_000,
+        refreshReuseWindow: 10,
+        issuer: 'http://localhost:3000',
+      },
+      sso: {
+        tokenParam: 'token',
+        emailClaim: 'email',
+        autoCreateUsers: false,
+        maxAge: 3600,
+        leeway: 30,
+        algorithms: ['HS256'],
+      },
+    });
+  });
+
+  it('names the setting of an invalid value', () => {
+    expect(problemsOf({ PORT: 'abc' })).toMatch(/PORT: .*integer/);
+    expect(problemsOf({ JWT_ALGORITHM: 'none' })).toMatch(/JWT_ALGORITHM/);
+    expect(problemsOf({ SESSION_COOKIE_SAMESITE: 'sometimes' })).toMatch(/SESSION_COOKIE_SAMESITE/);
+    expect(problemsOf({ JWT_SSO_AUTO_CREATE_USERS: 'perhaps' })).toMatch(/JWT_SSO_AUTO_CREATE_USERS/);
+    expect(problemsOf({ CORS_ALLOWED_ORIGINS: 'not a url' })).toMatch(/CORS_ALLOWED_ORIGINS/);
+  });
+
+  it('refuses an unknown setting that looks like ours (a typo)', () => {
+    expect(problemsOf({ JWT_SSO_SECRTE: 'x' })).toMatch(/JWT_SSO_SECRTE: unknown setting/);
+  });
+
+  it('never echoes a secret value', () => {
+    const message = problemsOf({ JWT_SECRET: 'too-short-secret' });
+    expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
+    expect(message).not.toContain('too-short-secret');
+  });
+
+  it('refuses production without a database URL and explicit secrets', () => {
+    const message = problemsOf({ NODE_ENV: 'production', DATA_DIR: dataDir() });
+    expect(message).toMatch(/DATABASE_URL: required/);
+    expect(message).toMatch(/JWT_SECRET: required/);
+    const asymmetric = problemsOf({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/x',
+      JWT_ALGORITHM: 'ES256',
+    });
+    expect(asymmetric).toMatch(/JWT_PRIVATE_KEY: required/);
+  });
+
+  it('accepts production with explicit values and generates nothing', () => {
+    const dir = dataDir();
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/x',
+      JWT_SECRET: SECRET,
+      DATA_DIR: dir,
+    });
+    expect(config.jwt.secret).toBe(SECRET);
+    expect(() => statSync(join(dir, 'secrets.json'))).toThrow();
+  });
+
+  it('generates development secrets once, keeps them private in DATA_DIR, and reuses them', () => {
+    const dir = dataDir();
+    const first = loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'ES256' });
+    const second = loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'ES256' });
+    expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(second.jwt.secret).toBe(first.jwt.secret);
+    expect(second.jwt.privateKey).toBe(first.jwt.privateKey);
+    expect(first.jwt.privateKey).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(second.embeddedDbPassword).toBe(first.embeddedDbPassword);
+    const file = join(dir, 'secrets.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('JWT_SECRET', first.jwt.secret);
+  });
+
+  it('lets FRAME_ANCESTORS default to CORS_ALLOWED_ORIGINS', () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir(),
+      JWT_SECRET: SECRET,
+      CORS_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+    });
+    expect(config.corsAllowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.frameAncestors).toEqual(['https://a.example', 'https://b.example']);
+  });
+});
