@@ -27,6 +27,8 @@ export async function createApp(
     return503OnClosing: true,
   });
   const fastify = adapter.getInstance();
+  // JSON only: a text/plain body is what a cross-site form or no-preflight fetch can send, so it gets 415.
+  fastify.removeContentTypeParser('text/plain');
   applyBodyLimits(fastify);
   recordRoutes(fastify);
   fastify.addHook('onSend', async (request, reply) => {

@@ -47,7 +47,11 @@ function sync(body: unknown, options: { apiToken?: string | null; headers?: Reco
   });
 }
 
-function syncRaw(raw: string | Buffer, contentType = 'application/json', apiToken: string | null = WRITE_TOKEN) {
+function syncRaw(
+  raw: string | Buffer,
+  contentType = 'application/json',
+  apiToken: string | null = WRITE_TOKEN,
+) {
   return t.request('POST', '/api/users', {
     raw,
     headers: { 'content-type': contentType },
@@ -284,7 +288,11 @@ describe('POST /api/users — bulk array', () => {
       'changed@bulk.example',
     ]);
     for (const u of res.body.users) expectUserView(u, { source: 'sync' });
-    expect(res.body.users[2]).toMatchObject({ first_name: 'Amy', last_name: 'Pond', username: 'amy@bulk.example' });
+    expect(res.body.users[2]).toMatchObject({
+      first_name: 'Amy',
+      last_name: 'Pond',
+      username: 'amy@bulk.example',
+    });
     expect(res.body.users[3]).toMatchObject({ first_name: 'New' });
     expectNoSecretKeys(res.body);
 
@@ -396,23 +404,26 @@ describe('POST /api/users — 10,000 users in one call', () => {
 
 describe('POST /api/users — unknown fields', () => {
   it.each([
-    ['is_admin', true],
-    ['id', '00000000-0000-4000-8000-000000000000'],
-    ['password_hash', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g'],
-    ['source', 'local'],
-  ])('one object with %s → 400 validation_failed naming it; nothing written', async (field, value) => {
-    const email = `unknown-${field.replace('_', '-')}@unknown.example`;
-    const before = await countRows(t.db, 'users');
-    const res = await sync({ email, [field]: value });
+    { field: 'is_admin', value: true },
+    { field: 'id', value: '00000000-0000-4000-8000-000000000000' },
+    { field: 'password_hash', value: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' },
+    { field: 'source', value: 'local' },
+  ])(
+    'one object with $field → 400 validation_failed naming it; nothing written',
+    async ({ field, value }) => {
+      const email = `unknown-${field.replace('_', '-')}@unknown.example`;
+      const before = await countRows(t.db, 'users');
+      const res = await sync({ email, [field]: value });
 
-    const body = expectError(res, 400, 'validation_failed');
-    const problem = problemAt(body, undefined, field);
-    expect(problem).toBeDefined();
-    expect(problem).not.toHaveProperty('index');
-    expect(body.message).toContain(field);
-    expect(await countRows(t.db, 'users')).toBe(before);
-    expect(await row(email)).toBeUndefined();
-  });
+      const body = expectError(res, 400, 'validation_failed');
+      const problem = problemAt(body, undefined, field);
+      expect(problem).toBeDefined();
+      expect(problem).not.toHaveProperty('index');
+      expect(body.message).toContain(field);
+      expect(await countRows(t.db, 'users')).toBe(before);
+      expect(await row(email)).toBeUndefined();
+    },
+  );
 
   it('in a bulk array → 400 naming each field with its index; the valid item is not written either', async () => {
     const before = await countRows(t.db, 'users');
@@ -475,16 +486,36 @@ describe('POST /api/users — invalid items', () => {
     expect(await rowsLike('%@invalid.example')).toBe(0);
   });
 
-  it.each([
-    ['a bad email', { email: 'nobody' }, 'email'],
-    ['an email with a NUL', { email: 'nul\u0000@invalid.example' }, 'email'],
-    ['first_name: 123', { email: 'single1@invalid.example', first_name: 123 }, 'first_name'],
-    ['is_active: "yes"', { email: 'single2@invalid.example', is_active: 'yes' }, 'is_active'],
-    ['a NUL in first_name', { email: 'single3@invalid.example', first_name: 'A\u0000' }, 'first_name'],
-    ['an empty username', { email: 'single4@invalid.example', username: '' }, 'username'],
-    ['a first_name over 150 characters', { email: 'single5@invalid.example', first_name: 'x'.repeat(151) }, 'first_name'],
-    ['no email at all', { first_name: 'Nobody' }, 'email'],
-  ])('one object with %s → 400 naming the field (no index); nothing written', async (_label, item, field) => {
+  it.each<{ label: string; item: Record<string, unknown>; field: string }>([
+    { label: 'a bad email', item: { email: 'nobody' }, field: 'email' },
+    { label: 'an email with a NUL', item: { email: 'nul\u0000@invalid.example' }, field: 'email' },
+    {
+      label: 'first_name: 123',
+      item: { email: 'single1@invalid.example', first_name: 123 },
+      field: 'first_name',
+    },
+    {
+      label: 'is_active: "yes"',
+      item: { email: 'single2@invalid.example', is_active: 'yes' },
+      field: 'is_active',
+    },
+    {
+      label: 'a NUL in first_name',
+      item: { email: 'single3@invalid.example', first_name: 'A\u0000' },
+      field: 'first_name',
+    },
+    {
+      label: 'an empty username',
+      item: { email: 'single4@invalid.example', username: '' },
+      field: 'username',
+    },
+    {
+      label: 'a first_name over 150 characters',
+      item: { email: 'single5@invalid.example', first_name: 'x'.repeat(151) },
+      field: 'first_name',
+    },
+    { label: 'no email at all', item: { first_name: 'Nobody' }, field: 'email' },
+  ])('one object with $label → 400 naming the field (no index); nothing written', async ({ item, field }) => {
     const before = await countRows(t.db, 'users');
     const res = await sync(item);
 
@@ -555,7 +586,7 @@ describe('POST /api/users — usernames are unique', () => {
     expect(await row('owner@names.example')).toMatchObject({ username: 'taken-name' });
   });
 
-  it('an existing user cannot take another user\'s username → 400; its own username stays', async () => {
+  it("an existing user cannot take another user's username → 400; its own username stays", async () => {
     const res = await sync({ email: 'other@names.example', username: 'taken-name' });
 
     const body = expectError(res, 400, 'validation_failed');
@@ -563,7 +594,7 @@ describe('POST /api/users — usernames are unique', () => {
     expect(await row('other@names.example')).toMatchObject({ username: 'shared@names.example' });
   });
 
-  it('a new user whose default username (its email) is another user\'s username → 400, never 500', async () => {
+  it("a new user whose default username (its email) is another user's username → 400, never 500", async () => {
     const before = await countRows(t.db, 'users');
     const res = await sync({ email: 'shared@names.example' });
 
@@ -734,6 +765,16 @@ describe('POST /api/users — body parsing and size limits', () => {
     expect(await countRows(t.db, 'users')).toBe(before);
   });
 
+  it('application/json with a charset parameter is accepted', async () => {
+    const res = await syncRaw(
+      JSON.stringify({ email: 'charset@parse.example' }),
+      'application/json; charset=utf-8',
+    );
+
+    expect(res.status).toBe(201);
+    expect(await row('charset@parse.example')).toMatchObject({ source: 'sync' });
+  });
+
   it('text/plain → 415 unsupported_media_type; nothing written', async () => {
     const before = await countRows(t.db, 'users');
     const res = await syncRaw(JSON.stringify({ email: 'plain@parse.example' }), 'text/plain');
@@ -781,7 +822,11 @@ describe('POST /api/users — error bodies', () => {
       [await sync([{ email: 'a@shape.example' }, { email: 'A@shape.example' }]), 400, 'validation_failed'],
       [await sync({ email: 'y@shape.example', is_admin: true }), 400, 'validation_failed'],
       [await syncRaw('[{"email":'), 400, 'invalid_json'],
-      [await syncRaw('email=z@shape.example', 'application/x-www-form-urlencoded'), 415, 'unsupported_media_type'],
+      [
+        await syncRaw('email=z@shape.example', 'application/x-www-form-urlencoded'),
+        415,
+        'unsupported_media_type',
+      ],
       [await sync({ email: 'z@shape.example' }, { apiToken: null }), 401, 'invalid_token'],
     ];
     for (const [res, status, code] of responses) {
@@ -806,12 +851,13 @@ describe('POST /api/users — authentication', () => {
   });
 
   it.each([
-    ['a wrong API token', { authorization: 'Token lk_not_a_real_token_at_all_0123456789' }],
-    ['the right token with a different case', { authorization: `Token ${WRITE_TOKEN.toUpperCase()}` }],
-    ['the right token as a Bearer token', { authorization: `Bearer ${WRITE_TOKEN}` }],
-    ['a scheme without credentials', { authorization: 'Token' }],
-    ['an empty Authorization header', { authorization: '' }],
-  ])('%s → 401 invalid_token with WWW-Authenticate; nothing written', async (_label, headers) => {
+    { label: 'a wrong API token', authorization: 'Token lk_not_a_real_token_at_all_0123456789' },
+    { label: 'the right token in another case', authorization: `Token ${WRITE_TOKEN.toUpperCase()}` },
+    { label: 'the right token as a Bearer token', authorization: `Bearer ${WRITE_TOKEN}` },
+    { label: 'a scheme without credentials', authorization: 'Token' },
+    { label: 'an empty Authorization header', authorization: '' },
+  ])('$label → 401 invalid_token with WWW-Authenticate; nothing written', async ({ authorization }) => {
+    const headers = { authorization };
     const before = await countRows(t.db, 'users');
     const res = await sync([{ email: 'wrong@auth.example' }], { apiToken: null, headers });
 

@@ -79,13 +79,8 @@ export class UsersRepository {
   async search(term: string, limit: number, offset: number): Promise<{ count: number; users: User[] }> {
     const qb = this.db.getRepository(User).createQueryBuilder('u');
     if (term) {
-      // Stored emails and usernames are already lower-case; names are matched through lower(),
-      // which the trigram indexes of the first migration cover.
-      qb.where(
-        `(u.email LIKE :pattern ESCAPE '\\' OR u.username LIKE :pattern ESCAPE '\\'
-          OR lower(u.first_name) LIKE :pattern ESCAPE '\\' OR lower(u.last_name) LIKE :pattern ESCAPE '\\')`,
-        { pattern: `%${escapeLike(term)}%` },
-      );
+      // search_text (first migration) holds the lower-cased email, username and names, trigram-indexed.
+      qb.where(`u.search_text LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(term)}%` });
     }
     const [users, count] = await qb.orderBy('u.email').limit(limit).offset(offset).getManyAndCount();
     return { count, users };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+const EARLY_ANSWER_SIZE = 1024 * 1024;
 export const WRITE_TOKEN = 'lk_test_write_token_0123456789abcdefghijklmnop';
 
 export interface HttpResult<T = any> {
@@ -87,7 +89,11 @@ export function testDataDir(): string {
   return mkdtempSync(join(process.env.LATCHKEY_TEST_TMP ?? '/tmp', 'data-'));
 }
 
-export async function request<T = any>(
+/**
+ * One HTTP request over node:http. Unlike fetch, it still reports the answer when the server answers early
+ * and closes while the body is being sent (e.g. 413 on Content-Length), which is what a limit test needs.
+ */
+export function request<T = any>(
   baseUrl: string,
   method: string,
   path: string,
@@ -100,15 +106,40 @@ export async function request<T = any>(
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(baseUrl + path, { method, headers, body, redirect: 'manual' });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T, text };
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+  return new Promise((resolvePromise, reject) => {
+    let answered = false;
+    const req = httpRequest(baseUrl + path, { method, headers }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch {
+          parsed = undefined;
+        }
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of [value ?? []].flat()) responseHeaders.append(name, v);
+        }
+        resolvePromise({ status: res.statusCode ?? 0, headers: responseHeaders, body: parsed as T, text });
+      });
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    if (body === undefined || Buffer.byteLength(body) <= EARLY_ANSWER_SIZE) {
+      req.end(body);
+      return;
+    }
+    // A server may refuse a large body on its Content-Length alone and close the connection; a client
+    // still writing then sees EPIPE instead of the answer. Give it a moment to answer first.
+    req.flushHeaders();
+    setTimeout(() => (answered ? req.destroy() : req.end(body)), 300);
+  });
 }
 
 /** Counts rows, for "nothing was written" assertions. */
