@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -40,6 +40,7 @@ export async function startEmbeddedPostgres(dataDir: string, password: string): 
     onLog: (message) => logger.debug(message.trim()),
     onError: (message) => logger.error(message instanceof Error ? message.message : String(message)),
   });
+  if (process.getuid?.() === 0) allowTraversal(dataDir);
   if (fresh) {
     logger.log(`Initialising a new database cluster in ${databaseDir}`);
     await pg.initialise();
@@ -62,6 +63,16 @@ export function runningEmbeddedPort(dataDir: string): number | undefined {
 
 export function embeddedUrl(port: number, password: string): string {
   return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to pass through
+ * DATA_DIR to reach DATA_DIR/pg. Execute-only for others: nobody can list it, and secrets.json is 0600.
+ */
+function allowTraversal(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o011) !== 0o011) chmodSync(dataDir, mode | 0o011);
 }
 
 function removeStalePidFile(databaseDir: string, logger: Logger): void {
