@@ -1,4 +1,5 @@
 import { type LoggerService } from '@nestjs/common';
+import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -25,6 +26,7 @@ export async function createApp(
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    trustProxy: config.trustProxy,
   });
   const fastify = adapter.getInstance();
   // JSON only: a text/plain body is what a cross-site form or no-preflight fetch can send, so it gets 415.
@@ -46,6 +48,7 @@ export async function createApp(
     },
   );
   app.useLogger(options.logger === false ? false : options.logger);
+  await app.register(fastifyCookie);
   setupOpenApi(app);
   await app.init();
   return app;

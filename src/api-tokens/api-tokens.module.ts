@@ -1,6 +1,11 @@
+import { ApiTokensController } from './api-tokens.controller.js';
 import { Module } from '@nestjs/common';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import { ApiTokensService } from './api-tokens.service.js';
 
-@Module({ providers: [ApiTokensRepository, ApiTokensService], exports: [ApiTokensService] })
+@Module({
+  controllers: [ApiTokensController],
+  providers: [ApiTokensRepository, ApiTokensService],
+  exports: [ApiTokensService],
+})
 export class ApiTokensModule {}

@@ -4,21 +4,26 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
 import { ApiTokensService } from '../api-tokens/api-tokens.service.js';
 import { DomainError } from '../common/errors.js';
-import { IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
-import { hasScope, type Principal } from './principal.js';
-
-// RFC 6750 §3: every authentication failure tells the client which scheme and what went wrong.
-const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="latchkey", error="invalid_token"' };
+import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
+import { hasScope, type Principal, type UserPrincipal } from './principal.js';
+import { ACCESS_COOKIE, SessionCookies } from './session-cookies.js';
+import { AccessTokens, invalid } from './tokens/access-tokens.js';
+import { UserStatusCache } from './user-status.cache.js';
 
 /**
- * The one global guard (APP_GUARD): a route is open only when marked `@Public()`; every other
- * route needs credentials, and a route with `@RequireScope()` also needs that scope (or an admin).
+ * The one global guard (APP_GUARD): a route is open only when marked `@Public()`. Every other route
+ * needs an access token (Bearer header, or the HttpOnly cookie plus the CSRF header for unsafe
+ * methods) or an API token (`Authorization: Token …`); `@RequireScope()` and `@AdminOnly()` narrow it.
+ * Never a token in the query string: URLs end up in logs and Referer headers.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiTokens: ApiTokensService,
+    private readonly accessTokens: AccessTokens,
+    private readonly statuses: UserStatusCache,
+    private readonly cookies: SessionCookies,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,6 +32,11 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = await this.authenticate(request);
     request.principal = principal;
+    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {
+      if (principal.kind !== 'user' || !principal.isAdmin) {
+        throw new DomainError('forbidden', 'This needs a signed-in administrator');
+      }
+    }
     const scope = this.reflector.getAllAndOverride<ApiTokenScope | undefined>(REQUIRED_SCOPE, targets);
     if (scope && !hasScope(principal, scope)) {
       throw new DomainError(
@@ -39,18 +49,38 @@ export class AuthGuard implements CanActivate {
 
   private async authenticate(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization;
-    if (header === undefined) throw invalidToken('Authentication required');
-    const [scheme, credentials, ...rest] = header.trim().split(/\s+/);
-    if (!credentials || rest.length > 0) throw invalidToken('Malformed Authorization header');
-    if (scheme.toLowerCase() === 'token') {
-      const principal = await this.apiTokens.authenticate(credentials);
-      if (principal) return principal;
-      throw invalidToken('Invalid or revoked API token');
+    if (header === undefined) {
+      const cookie = request.cookies[ACCESS_COOKIE];
+      if (cookie === undefined) throw invalid('Authentication required');
+      this.cookies.assertCsrf(request);
+      return this.userFrom(cookie);
     }
-    throw invalidToken('Unsupported authorization scheme');
+    const [scheme, credentials, ...rest] = header.trim().split(/\s+/);
+    if (!credentials || rest.length > 0) throw invalid('Malformed Authorization header');
+    switch (scheme.toLowerCase()) {
+      case 'bearer':
+        return this.userFrom(credentials);
+      case 'token': {
+        const principal = await this.apiTokens.authenticate(credentials);
+        if (principal) return principal;
+        throw invalid('Invalid or revoked API token');
+      }
+      default:
+        throw invalid('Unsupported authorization scheme');
+    }
   }
-}
 
-function invalidToken(message: string): DomainError {
-  return new DomainError('invalid_token', message, undefined, CHALLENGE);
+  /** A valid access token of a user who still exists and is active; admin rights as they are now. */
+  private async userFrom(token: string): Promise<UserPrincipal> {
+    const claims = this.accessTokens.verify(token);
+    const status = await this.statuses.get(claims.sub);
+    if (!status?.isActive) throw invalid('The user of this token is no longer active');
+    return {
+      kind: 'user',
+      userId: claims.sub,
+      email: claims.email,
+      username: claims.username,
+      isAdmin: status.isAdmin,
+    };
+  }
 }

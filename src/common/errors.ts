@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   invalid_credentials: 401,
   invalid_token: 401,
   token_expired: 401,
+  refresh_token_reused: 401,
+  csrf_failed: 403,
   forbidden: 403,
   user_inactive: 403,
   not_found: 404,

@@ -53,6 +53,8 @@ export interface AppConfigValues {
   sessionCookieSameSite: SameSite;
   bootstrap: BootstrapSettings;
   logLevel: LogLevel;
+  /** Fastify's trustProxy: false, true, or proxy addresses. */
+  trustProxy: boolean | string;
 }
 
 /**
@@ -73,6 +75,7 @@ export class AppConfig implements AppConfigValues {
   readonly sessionCookieSameSite!: SameSite;
   readonly bootstrap!: BootstrapSettings;
   readonly logLevel!: LogLevel;
+  readonly trustProxy!: boolean | string;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);

@@ -191,6 +191,12 @@ export class EnvSchema {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL?: string;
+
+  @IsOptional()
+  @Matches(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message: 'must be false, true, or a comma-separated list of proxy addresses/CIDRs',
+  })
+  TRUST_PROXY?: string;
 }
 
 /** Names that look like ours but are not settings: almost always a typo worth stopping for. */

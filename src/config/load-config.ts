@@ -106,7 +106,14 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       apiToken: e.BOOTSTRAP_API_TOKEN,
     },
     logLevel: (e.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log')) as LogLevel,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   });
+}
+
+/** Fastify's trustProxy: off unless configured, so X-Forwarded-For cannot be forged to dodge limits. */
+function parseTrustProxy(value: string | undefined): boolean | string {
+  if (value === undefined || value === 'false') return false;
+  return value === 'true' ? true : value;
 }
 
 function splitList(value: string | undefined): string[] {
@@ -152,6 +159,7 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   CORS_ALLOWED_ORIGINS: true,
   FRAME_ANCESTORS: true,
   SESSION_COOKIE_SAMESITE: true,
+  TRUST_PROXY: true,
   BOOTSTRAP_ADMIN_EMAIL: true,
   BOOTSTRAP_ADMIN_PASSWORD: true,
   BOOTSTRAP_API_TOKEN: true,

@@ -1,4 +1,5 @@
 import { isEmail } from 'class-validator';
+import { hasControlCharacters } from '../common/validators.js';
 
 /**
  * The one spelling of an email or username that Latchkey stores and compares: Unicode NFKC
@@ -15,19 +16,11 @@ export const normaliseUsername = normaliseIdentifier;
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_NAME_LENGTH = 150;
 
-// C0/C1 control characters (NUL, CR, LF, …) never belong in an identifier or a name, and PostgreSQL
-// rejects NUL in text outright.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
-export function hasControlCharacters(value: string): boolean {
-  return CONTROL_CHARACTERS.test(value);
-}
-
 /** Why a normalised email is unacceptable, or undefined when it is fine. */
 export function emailProblem(email: string): string | undefined {
   if (email.length === 0) return 'must not be empty';
   if (email.length > MAX_EMAIL_LENGTH) return `must be at most ${MAX_EMAIL_LENGTH} characters`;
+  // C0/C1 control characters never belong in an address, and PostgreSQL rejects NUL in text outright.
   if (hasControlCharacters(email)) return 'must not contain control characters';
   if (!isEmail(email, { allow_utf8_local_part: true, allow_ip_domain: false }))
     return 'must be an email address';

@@ -15,6 +15,11 @@ export interface UpsertRow {
   passwordHash?: string;
 }
 
+export interface LoginCandidate {
+  user: User;
+  passwordHash: string | null;
+}
+
 export interface UpsertOutcome {
   createdIds: Set<string>;
   updatedIds: Set<string>;
@@ -82,7 +87,11 @@ export class UsersRepository {
       // search_text (first migration) holds the lower-cased email, username and names, trigram-indexed.
       qb.where(`u.search_text LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(term)}%` });
     }
-    const [users, count] = await qb.orderBy('u.email').limit(limit).offset(offset).getManyAndCount();
+    // The page and the count are independent: two connections answer sooner than one asked twice.
+    const [users, count] = await Promise.all([
+      qb.clone().orderBy('u.email').limit(limit).offset(offset).getMany(),
+      qb.getCount(),
+    ]);
     return { count, users };
   }
 
@@ -216,6 +225,29 @@ export class UsersRepository {
           OR EXCLUDED.password_hash IS NOT NULL`,
       [email, passwordHash ?? null],
     );
+  }
+
+  /** The account a login names: by email first, else by username. */
+  async findCredentialsFor(identifier: string): Promise<LoginCandidate | undefined> {
+    const rows: (UserRow & { password_hash: string | null })[] = await this.db.query(
+      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE email = $1 OR username = $1
+        ORDER BY (email = $1) DESC LIMIT 1`,
+      [identifier],
+    );
+    const row = rows[0];
+    return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  async statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
+    const rows: { is_active: boolean; is_admin: boolean }[] = await this.db.query(
+      `SELECT is_active, is_admin FROM users WHERE id = $1`,
+      [id],
+    );
+    return rows[0] && { isActive: rows[0].is_active, isAdmin: rows[0].is_admin };
+  }
+
+  async recordLogin(id: string): Promise<void> {
+    await this.db.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [id]);
   }
 
   async hasAdmin(): Promise<boolean> {

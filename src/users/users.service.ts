@@ -6,7 +6,7 @@ import { PatchUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
 import { type SyncInput, type SyncItem } from './sync-input.js';
 import { User, type UserSource } from './user.entity.js';
-import { type UpsertRow, UsersRepository } from './users.repository.js';
+import { type LoginCandidate, type UpsertRow, UsersRepository } from './users.repository.js';
 
 export type SyncStatus = 'created' | 'updated' | 'unchanged';
 
@@ -102,6 +102,20 @@ export class UsersService {
     const user = await this.users.update(id, { isActive: false });
     if (!user) throw new DomainError('not_found', 'No user with this id');
     return user;
+  }
+
+  /** The user a login names (email or username, normalised), with the stored hash. */
+  findForLogin(identifier: string): Promise<LoginCandidate | undefined> {
+    return this.users.findCredentialsFor(normaliseIdentifier(identifier));
+  }
+
+  /** Whether the user still exists, is active, and is an admin: what a token alone cannot tell. */
+  statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
+    return this.users.statusOf(id);
+  }
+
+  recordLogin(id: string): Promise<void> {
+    return this.users.recordLogin(id);
   }
 
   hasAdmin(): Promise<boolean> {

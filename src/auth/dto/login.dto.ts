@@ -1,0 +1,35 @@
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { MaxBytes } from '../../common/validators.js';
+import { MAX_PASSWORD_BYTES } from '../passwords/password-hasher.js';
+
+export class LoginDto {
+  @ApiPropertyOptional({ description: 'Username or email', example: 'ada@example.com' })
+  @ValidateIf((body: LoginDto) => body.email === undefined)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(320)
+  username?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted in place of username' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(320)
+  email?: string;
+
+  // Checked before any hashing: an oversized password is a 400, not a slow 401.
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxBytes(MAX_PASSWORD_BYTES)
+  password!: string;
+}
+
+export class RefreshDto {
+  @ApiPropertyOptional({ description: 'Or the refresh_token cookie' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  refresh_token?: string;
+}

@@ -1,0 +1,64 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DomainError } from '../../common/errors.js';
+import { normaliseIdentifier } from '../../users/normalise.js';
+import { UsersService } from '../../users/users.service.js';
+import { PasswordHasher } from '../passwords/password-hasher.js';
+import type { TokenSubject } from '../tokens/access-tokens.js';
+import { LoginThrottleRepository } from './login-throttle.repository.js';
+
+/** Failed attempts allowed per account identifier, and per client address, in one window. */
+export const ACCOUNT_ATTEMPTS = 5;
+export const ADDRESS_ATTEMPTS = 50;
+export const THROTTLE_WINDOW_SECONDS = 15 * 60;
+
+const BAD_CREDENTIALS = 'Bad username or password';
+
+/**
+ * Password login. Unknown user, wrong password and inactive user fail alike, with the same body and
+ * the same work (an unknown user is verified against a dummy hash), so neither the answer nor its
+ * timing tells which accounts exist.
+ */
+@Injectable()
+export class LoginService implements OnModuleInit {
+  private readonly logger = new Logger(LoginService.name);
+  private dummyHash = '';
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottleRepository,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.dummyHash = await this.hasher.hash(`dummy-${Math.random()}`);
+  }
+
+  async login(identifier: string, password: string, clientAddress: string): Promise<TokenSubject> {
+    const account = normaliseIdentifier(identifier);
+    // Keyed by what was typed, whether or not such an account exists: the limit reveals nothing.
+    const accountKey = `account:${account}`;
+    const addressKey = `address:${clientAddress}`;
+    const counts = await this.throttle.countAttempt([accountKey, addressKey], THROTTLE_WINDOW_SECONDS);
+    const over = counts.filter(
+      (c) => c.failures > (c.key === accountKey ? ACCOUNT_ATTEMPTS : ADDRESS_ATTEMPTS),
+    );
+    if (over.length > 0) {
+      const retryAfter = Math.max(...over.map((c) => c.resetsIn));
+      this.logger.warn({ msg: 'Login throttled', limit: over.map((c) => c.key.split(':')[0]).join(',') });
+      throw new DomainError('rate_limited', 'Too many login attempts; try again later', undefined, {
+        'Retry-After': String(retryAfter),
+      });
+    }
+    const candidate = await this.users.findForLogin(account);
+    const matches = await this.hasher.verify(candidate?.passwordHash ?? this.dummyHash, password);
+    if (!candidate || !candidate.passwordHash || !matches || !candidate.user.isActive) {
+      throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
+    }
+    await Promise.all([
+      this.throttle.forgive(accountKey, addressKey),
+      this.users.recordLogin(candidate.user.id),
+    ]);
+    const { user } = candidate;
+    return { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
+  }
+}

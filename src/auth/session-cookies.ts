@@ -1,0 +1,69 @@
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
+import type { TokenPair } from './sessions/sessions.service.js';
+
+export const ACCESS_COOKIE = 'access_token';
+export const REFRESH_COOKIE = 'refresh_token';
+export const CSRF_COOKIE = 'csrf_token';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The browser side of a session: HttpOnly token cookies plus a readable CSRF cookie (double submit). */
+@Injectable()
+export class SessionCookies {
+  private readonly base: CookieSerializeOptions;
+
+  constructor(private readonly config: AppConfig) {
+    const sameSite = config.sessionCookieSameSite;
+    const secure = config.publicUrl.startsWith('https://') || sameSite === 'none';
+    this.base = {
+      path: '/',
+      secure,
+      sameSite,
+      // Third-party (iframe) cookies live in the partner's partition (CHIPS) when SameSite=None.
+      ...(sameSite === 'none' ? { partitioned: true } : {}),
+    };
+  }
+
+  /** Sets the session cookies and answers the CSRF token the pages must echo in X-CSRF-Token. */
+  set(reply: FastifyReply, pair: TokenPair): string {
+    const csrf = randomBytes(32).toString('base64url');
+    void reply
+      .setCookie(ACCESS_COOKIE, pair.access_token, { ...this.base, httpOnly: true, maxAge: pair.expires_in })
+      .setCookie(REFRESH_COOKIE, pair.refresh_token, {
+        ...this.base,
+        httpOnly: true,
+        maxAge: this.config.jwt.refreshTtl,
+      })
+      .setCookie(CSRF_COOKIE, csrf, { ...this.base, httpOnly: false, maxAge: this.config.jwt.refreshTtl });
+    return csrf;
+  }
+
+  clear(reply: FastifyReply): void {
+    for (const name of [ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE]) void reply.clearCookie(name, this.base);
+  }
+
+  /**
+   * Double submit (OWASP CSRF cheat sheet): a request authenticated by cookie and changing state must
+   * carry the csrf_token cookie's value in X-CSRF-Token, which a cross-site page cannot read or set.
+   */
+  assertCsrf(request: FastifyRequest): void {
+    if (SAFE_METHODS.has(request.method)) return;
+    const cookie = request.cookies[CSRF_COOKIE];
+    const header = request.headers[CSRF_HEADER];
+    if (typeof header !== 'string' || !cookie || !equal(header, cookie)) {
+      throw new DomainError('csrf_failed', 'Missing or wrong X-CSRF-Token header for a cookie session');
+    }
+  }
+}
+
+function equal(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

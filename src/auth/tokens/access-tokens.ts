@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { createSigner, createVerifier, TokenError } from 'fast-jwt';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../../common/errors.js';
+import { AppConfig } from '../../config/app-config.js';
+import { SigningKeys } from './signing-keys.js';
+
+/** RFC 9068 §2.1: our access tokens say what they are, so no other JWT signed with the key passes as one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface AccessClaims {
+  sub: string;
+  email: string;
+  username: string;
+  is_admin: boolean;
+  iat: number;
+  exp: number;
+  iss: string;
+  jti: string;
+}
+
+export interface TokenSubject {
+  id: string;
+  email: string;
+  username: string;
+  isAdmin: boolean;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  iat: number;
+  expiresIn: number;
+}
+
+// RFC 6750 §3: tell the client which scheme failed and why.
+export const BEARER_CHALLENGE = 'Bearer realm="latchkey", error="invalid_token"';
+const MAX_TOKEN_LENGTH = 8192;
+
+/** Signs and verifies the access tokens this service issues (fast-jwt; pinned algorithm, issuer and type). */
+@Injectable()
+export class AccessTokens {
+  private readonly signer: (payload: Record<string, unknown>) => string;
+  private readonly verifier: (token: string) => { header: { typ?: unknown }; payload: AccessClaims };
+  readonly ttl: number;
+
+  constructor(keys: SigningKeys, config: AppConfig) {
+    this.ttl = config.jwt.accessTtl;
+    this.signer = createSigner({
+      key: keys.signingMaterial,
+      algorithm: keys.algorithm,
+      iss: config.jwt.issuer,
+      expiresIn: this.ttl * 1000,
+      header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE, ...(keys.kid ? { kid: keys.kid } : {}) },
+    });
+    this.verifier = createVerifier({
+      key: keys.verificationMaterial,
+      algorithms: [keys.algorithm],
+      allowedIss: config.jwt.issuer,
+      requiredClaims: ['sub', 'iat', 'exp', 'iss', 'jti'],
+      complete: true,
+      // Verified tokens are cached until they expire; revocation is checked separately, per request,
+      // against the user-status cache, so a cache hit never outlives a deactivation.
+      cache: 10_000,
+      cacheTTL: this.ttl * 1000,
+    });
+  }
+
+  /** Issues a token; given `jti` and `iat`, the same claims again (the refresh grace window needs that). */
+  issue(subject: TokenSubject, reuse?: { jti: string; iat: number }): IssuedAccessToken {
+    const jti = reuse?.jti ?? randomUUID();
+    const iat = reuse?.iat ?? Math.floor(Date.now() / 1000);
+    const token = this.signer({
+      sub: subject.id,
+      email: subject.email,
+      username: subject.username,
+      is_admin: subject.isAdmin,
+      jti,
+      iat,
+    });
+    return { token, jti, iat, expiresIn: this.ttl };
+  }
+
+  /** The claims of a valid access token; `invalid_token` or `token_expired` otherwise. */
+  verify(token: string): AccessClaims {
+    if (token.length > MAX_TOKEN_LENGTH) throw invalid('The access token is too long');
+    let decoded: { header: { typ?: unknown }; payload: AccessClaims };
+    try {
+      decoded = this.verifier(token);
+    } catch (error) {
+      if (error instanceof TokenError && error.code === TokenError.codes.expired) {
+        throw new DomainError('token_expired', 'The access token expired', undefined, {
+          'WWW-Authenticate': `${BEARER_CHALLENGE}, error_description="The access token expired"`,
+        });
+      }
+      throw invalid('Invalid access token');
+    }
+    const { header, payload } = decoded;
+    if (header.typ !== ACCESS_TOKEN_TYPE || !isClaims(payload)) throw invalid('Invalid access token');
+    return payload;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function isClaims(p: AccessClaims): boolean {
+  return (
+    typeof p.sub === 'string' &&
+    UUID.test(p.sub) &&
+    typeof p.email === 'string' &&
+    typeof p.username === 'string' &&
+    typeof p.is_admin === 'boolean' &&
+    typeof p.jti === 'string'
+  );
+}
+
+export function invalid(message: string): DomainError {
+  return new DomainError('invalid_token', message, undefined, { 'WWW-Authenticate': BEARER_CHALLENGE });
+}
