@@ -4,10 +4,11 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startPostgres } from './lib.mjs';
+import { protectedScenario } from './protected.mjs';
 import { searchScenario } from './search.mjs';
 import { syncScenario } from './sync.mjs';
 
-const SCENARIOS = { sync: syncScenario, search: searchScenario };
+const SCENARIOS = { protected: protectedScenario, sync: syncScenario, search: searchScenario };
 
 const wanted = process.argv.slice(2).filter((a) => a in SCENARIOS);
 const names = wanted.length > 0 ? wanted : Object.keys(SCENARIOS);
@@ -28,7 +29,9 @@ const lines = [
   '',
   '| path | Latchkey | baseline (same run) | baseline value | ratio | notes |',
   '| --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.path} | ${r.value} | ${r.baseline} | ${r.baselineValue} | ${r.ratio} | ${r.notes} |`),
+  ...rows.map(
+    (r) => `| ${r.path} | ${r.value} | ${r.baseline} | ${r.baselineValue} | ${r.ratio} | ${r.notes} |`,
+  ),
 ];
 const table = lines.join('\n');
 process.stdout.write(`\n${table}\n`);

@@ -4,9 +4,62 @@ import pg from 'pg';
 import { BENCH_TOKEN, load, startLatchkey, timeEach } from './lib.mjs';
 
 const USERS = Number(process.env.BENCH_SEARCH_USERS ?? 1_000_000);
-const FIRST = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'margaret', 'ken', 'dennis', 'frances', 'john', 'radia', 'linus', 'guido', 'bjarne', 'niklaus', 'tony', 'leslie', 'shafi', 'silvio'];
-const LAST = ['lovelace', 'hopper', 'turing', 'dijkstra', 'liskov', 'knuth', 'hamilton', 'thompson', 'ritchie', 'allen', 'backus', 'perlman', 'torvalds', 'rossum', 'stroustrup', 'wirth', 'hoare', 'lamport', 'goldwasser', 'micali'];
-const TERMS = ['user4242', '77731.', 'hopper', 'grace', 'example7', 'lovelace', 'knuth@', 'zz-no-match', 'user99', 'a_b'];
+const FIRST = [
+  'ada',
+  'grace',
+  'alan',
+  'edsger',
+  'barbara',
+  'donald',
+  'margaret',
+  'ken',
+  'dennis',
+  'frances',
+  'john',
+  'radia',
+  'linus',
+  'guido',
+  'bjarne',
+  'niklaus',
+  'tony',
+  'leslie',
+  'shafi',
+  'silvio',
+];
+const LAST = [
+  'lovelace',
+  'hopper',
+  'turing',
+  'dijkstra',
+  'liskov',
+  'knuth',
+  'hamilton',
+  'thompson',
+  'ritchie',
+  'allen',
+  'backus',
+  'perlman',
+  'torvalds',
+  'rossum',
+  'stroustrup',
+  'wirth',
+  'hoare',
+  'lamport',
+  'goldwasser',
+  'micali',
+];
+const TERMS = [
+  'user4242',
+  '77731.',
+  'hopper',
+  'grace',
+  'example7',
+  'lovelace',
+  'knuth@',
+  'zz-no-match',
+  'user99',
+  'a_b',
+];
 
 export async function searchScenario(pgServer) {
   const url = await pgServer.createDatabase('bench_search');
@@ -24,7 +77,10 @@ export async function searchScenario(pgServer) {
     );
     await db.query('ANALYZE users');
     const seeded = ((Date.now() - started) / 1000).toFixed(1);
-    const requests = TERMS.map((t) => ({ method: 'GET', path: `/api/users?search=${encodeURIComponent(t)}&page_size=50` }));
+    const requests = TERMS.map((t) => ({
+      method: 'GET',
+      path: `/api/users?search=${encodeURIComponent(t)}&page_size=50`,
+    }));
     const indexed = await load({
       url: server.baseUrl,
       requests,

@@ -28,7 +28,8 @@ export async function syncScenario(pgServer) {
         body: JSON.stringify(users),
       });
       const body = await res.json();
-      if (res.status !== 200 || body[expect] !== BATCH) throw new Error(`sync → ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 200 || body[expect] !== BATCH)
+        throw new Error(`sync → ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
     };
     const insert = await timeEach(ROUNDS, (r) => post(batch(r), 'created'));
     const update = await timeEach(ROUNDS, (r) => post(batch(r, 'x'), 'updated'));

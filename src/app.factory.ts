@@ -33,8 +33,9 @@ export async function createApp(
   fastify.removeContentTypeParser('text/plain');
   applyBodyLimits(fastify);
   recordRoutes(fastify);
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+    done(null, payload);
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -4,6 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
 import { ApiTokensService } from '../api-tokens/api-tokens.service.js';
 import { DomainError } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
+import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
 import { hasScope, type Principal, type UserPrincipal } from './principal.js';
 import { ACCESS_COOKIE, SessionCookies } from './session-cookies.js';
@@ -16,28 +18,36 @@ import { UserStatusCache } from './user-status.cache.js';
  * methods) or an API token (`Authorization: Token …`); `@RequireScope()` and `@AdminOnly()` narrow it.
  * Never a token in the query string: URLs end up in logs and Referer headers.
  */
+interface RouteRule {
+  isPublic: boolean;
+  adminOnly: boolean;
+  scope?: ApiTokenScope;
+}
+
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, RouteRule>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly apiTokens: ApiTokensService,
     private readonly accessTokens: AccessTokens,
     private readonly statuses: UserStatusCache,
     private readonly cookies: SessionCookies,
+    private readonly passport: PassportJwtGuard,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const rule = this.ruleFor(context);
+    if (rule.isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = await this.authenticate(request);
+    const principal = await this.authenticate(request, context);
     request.principal = principal;
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {
-      if (principal.kind !== 'user' || !principal.isAdmin) {
-        throw new DomainError('forbidden', 'This needs a signed-in administrator');
-      }
+    if (rule.adminOnly && (principal.kind !== 'user' || !principal.isAdmin)) {
+      throw new DomainError('forbidden', 'This needs a signed-in administrator');
     }
-    const scope = this.reflector.getAllAndOverride<ApiTokenScope | undefined>(REQUIRED_SCOPE, targets);
+    const { scope } = rule;
     if (scope && !hasScope(principal, scope)) {
       throw new DomainError(
         'forbidden',
@@ -47,19 +57,35 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(request: FastifyRequest): Promise<Principal> {
+  /** A route's access rule, read from its decorators once (they never change at run time). */
+  private ruleFor(context: ExecutionContext): RouteRule {
+    const handler = context.getHandler();
+    let rule = this.rules.get(handler);
+    if (!rule) {
+      const targets = [handler, context.getClass()];
+      rule = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        adminOnly: this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true,
+        scope: this.reflector.getAllAndOverride<ApiTokenScope | undefined>(REQUIRED_SCOPE, targets),
+      };
+      this.rules.set(handler, rule);
+    }
+    return rule;
+  }
+
+  private async authenticate(request: FastifyRequest, context: ExecutionContext): Promise<Principal> {
     const header = request.headers.authorization;
     if (header === undefined) {
       const cookie = request.cookies[ACCESS_COOKIE];
       if (cookie === undefined) throw invalid('Authentication required');
       this.cookies.assertCsrf(request);
-      return this.userFrom(cookie);
+      return this.userFrom(cookie, context);
     }
     const [scheme, credentials, ...rest] = header.trim().split(/\s+/);
     if (!credentials || rest.length > 0) throw invalid('Malformed Authorization header');
     switch (scheme.toLowerCase()) {
       case 'bearer':
-        return this.userFrom(credentials);
+        return this.userFrom(credentials, context);
       case 'token': {
         const principal = await this.apiTokens.authenticate(credentials);
         if (principal) return principal;
@@ -71,7 +97,11 @@ export class AuthGuard implements CanActivate {
   }
 
   /** A valid access token of a user who still exists and is active; admin rights as they are now. */
-  private async userFrom(token: string): Promise<UserPrincipal> {
+  private async userFrom(token: string, context: ExecutionContext): Promise<UserPrincipal> {
+    if (this.config.jwt.verifier === 'passport') {
+      await this.passport.canActivate(context);
+      return context.switchToHttp().getRequest<FastifyRequest & { user: UserPrincipal }>().user;
+    }
     const claims = this.accessTokens.verify(token);
     const status = await this.statuses.get(claims.sub);
     if (!status?.isActive) throw invalid('The user of this token is no longer active');

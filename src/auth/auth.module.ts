@@ -7,6 +7,8 @@ import { JwksController } from './jwks.controller.js';
 import { LoginThrottleRepository } from './login/login-throttle.repository.js';
 import { LoginService } from './login/login.service.js';
 import { MeController } from './me.controller.js';
+import { JwtStrategy } from './passport/jwt.strategy.js';
+import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
 import { SessionCookies } from './session-cookies.js';
 import { RefreshTokensRepository } from './sessions/refresh-tokens.repository.js';
@@ -29,6 +31,8 @@ import { UserStatusCache } from './user-status.cache.js';
     RefreshTokensRepository,
     LoginService,
     LoginThrottleRepository,
+    JwtStrategy,
+    PassportJwtGuard,
   ],
   exports: [SessionsService, SessionCookies, AccessTokens],
 })

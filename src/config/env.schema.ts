@@ -63,6 +63,10 @@ export class EnvSchema {
   JWT_ALGORITHM?: string;
 
   @IsOptional()
+  @IsIn(['fast-jwt', 'passport'])
+  JWT_VERIFIER?: string;
+
+  @IsOptional()
   @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'must be a PEM private key' })
   JWT_PRIVATE_KEY?: string;
 

@@ -3,7 +3,14 @@ import { type ValidationError as ClassValidationError, validateSync } from 'clas
 import { parse as parseDotenv } from 'dotenv';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AppConfig, type JwtAlgorithm, type LogLevel, type NodeEnv, type SameSite } from './app-config.js';
+import {
+  AppConfig,
+  type JwtAlgorithm,
+  type JwtSettings,
+  type LogLevel,
+  type NodeEnv,
+  type SameSite,
+} from './app-config.js';
 import { DevSecretStore } from './dev-secrets.js';
 import { EnvSchema, SECRET_SETTINGS, SETTING_PREFIXES } from './env.schema.js';
 
@@ -58,6 +65,11 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       problems.push(`JWT_PRIVATE_KEY: required for JWT_ALGORITHM=${algorithm} when NODE_ENV=production`);
     }
   }
+  if (e.JWT_VERIFIER === 'passport' && algorithm === 'EdDSA') {
+    problems.push(
+      'JWT_VERIFIER: passport (jsonwebtoken) cannot verify EdDSA; use fast-jwt or another JWT_ALGORITHM',
+    );
+  }
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     problems.push('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
@@ -81,6 +93,7 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       refreshTtl: e.JWT_REFRESH_TTL ?? 2_592_000,
       refreshReuseWindow: e.JWT_REFRESH_REUSE_WINDOW ?? 10,
       issuer: e.JWT_ISSUER ?? publicUrl,
+      verifier: (e.JWT_VERIFIER ?? 'fast-jwt') as JwtSettings['verifier'],
     },
     sso: {
       secret: e.JWT_SSO_SECRET,
@@ -143,6 +156,7 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   JWT_REFRESH_TTL: true,
   JWT_REFRESH_REUSE_WINDOW: true,
   JWT_ISSUER: true,
+  JWT_VERIFIER: true,
   JWT_SSO_SECRET: true,
   JWT_SSO_ALGORITHM: true,
   JWT_SSO_PUBLIC_KEY: true,

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import type { Algorithm } from 'jsonwebtoken';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AppConfig } from '../../config/app-config.js';
+import type { UserPrincipal } from '../principal.js';
+import { ACCESS_COOKIE } from '../session-cookies.js';
+import { ACCESS_TOKEN_TYPE, type AccessClaims, invalid } from '../tokens/access-tokens.js';
+import { SigningKeys } from '../tokens/signing-keys.js';
+import { UserStatusCache } from '../user-status.cache.js';
+
+interface CompleteJwt {
+  header: { typ?: unknown };
+  payload: AccessClaims;
+}
+
+/**
+ * The passport-jwt strategy (`JWT_VERIFIER=passport`): the same checks as the default fast-jwt path
+ * (pinned algorithm, issuer, `typ`, user status) through the Passport ecosystem, for deployments that
+ * want it. Given a KeyObject built once, never a string secret (jsonwebtoken re-parses strings each call).
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    keys: SigningKeys,
+    config: AppConfig,
+    private readonly statuses: UserStatusCache,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromExtractors([
+        ExtractJwt.fromAuthHeaderAsBearerToken(),
+        (request: FastifyRequest) => request.cookies[ACCESS_COOKIE] ?? null,
+      ]),
+      // jsonwebtoken 9 takes KeyObjects; @types/passport-jwt predates that and only knows string | Buffer.
+      secretOrKey: keys.verificationKey as unknown as Buffer,
+      // EdDSA is refused with JWT_VERIFIER=passport at boot: jsonwebtoken does not implement it.
+      algorithms: [keys.algorithm as Algorithm],
+      issuer: config.jwt.issuer,
+      jsonWebTokenOptions: { complete: true, maxAge: `${config.jwt.accessTtl}s` },
+    });
+  }
+
+  async validate(decoded: CompleteJwt): Promise<UserPrincipal> {
+    const { header, payload } = decoded;
+    if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string')
+      throw invalid('Invalid access token');
+    const status = await this.statuses.get(payload.sub);
+    if (!status?.isActive) throw invalid('The user of this token is no longer active');
+    return {
+      kind: 'user',
+      userId: payload.sub,
+      email: payload.email,
+      username: payload.username,
+      isAdmin: status.isAdmin,
+    };
+  }
+}
