@@ -33,9 +33,10 @@ export async function createApp(
   fastify.removeContentTypeParser('text/plain');
   applyBodyLimits(fastify);
   recordRoutes(fastify);
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
-    done(null, payload);
+  // Set on arrival (a cheap synchronous hook) so that every answer carries them, errors included.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff' });
+    done();
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(

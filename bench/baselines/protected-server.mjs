@@ -9,7 +9,13 @@ import { createServer } from 'node:http';
 const [mode, port, secret, issuer] = process.argv.slice(2);
 const key = Buffer.from(secret, 'utf8');
 const keyObject = createSecretKey(key);
-const fastVerify = createVerifier({ key, algorithms: ['HS256'], allowedIss: issuer, cache: 10_000 });
+const fastVerify = createVerifier({
+  key,
+  algorithms: ['HS256'],
+  allowedIss: issuer,
+  cache: 10_000,
+  cacheKeyBuilder: (token) => token,
+});
 const verifiers = {
   none: (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()),
   'fast-jwt': (token) => fastVerify(token),

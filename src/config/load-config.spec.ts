@@ -103,6 +103,19 @@ describe('loadConfig', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('JWT_SECRET', first.jwt.secret);
   });
 
+  it('trusts no proxy unless told, and refuses passport with EdDSA', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET }).trustProxy).toBe(false);
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })
+        .trustProxy,
+    ).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(problemsOf({ TRUST_PROXY: 'everyone' })).toMatch(/TRUST_PROXY/);
+    expect(problemsOf({ DATA_DIR: dataDir(), JWT_VERIFIER: 'passport', JWT_ALGORITHM: 'EdDSA' })).toMatch(
+      /JWT_VERIFIER: passport .* cannot verify EdDSA/,
+    );
+    expect(problemsOf({ JWT_VERIFIER: 'jose' })).toMatch(/JWT_VERIFIER/);
+  });
+
   it('lets FRAME_ANCESTORS default to CORS_ALLOWED_ORIGINS', () => {
     const config = loadConfig({
       DATA_DIR: dataDir(),

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { DomainError } from '../../common/errors.js';
 import { normaliseIdentifier } from '../../users/normalise.js';
 import { UsersService } from '../../users/users.service.js';
@@ -19,9 +20,10 @@ const BAD_CREDENTIALS = 'Bad username or password';
  * timing tells which accounts exist.
  */
 @Injectable()
-export class LoginService implements OnModuleInit {
+export class LoginService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(LoginService.name);
   private dummyHash = '';
+  private cleanup?: NodeJS.Timeout;
 
   constructor(
     private readonly users: UsersService,
@@ -30,7 +32,18 @@ export class LoginService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.dummyHash = await this.hasher.hash(`dummy-${Math.random()}`);
+    this.dummyHash = await this.hasher.hash(randomBytes(16).toString('hex'));
+    // Counters are keyed by whatever was typed, so old windows must go or the table grows without bound.
+    this.cleanup = setInterval(() => {
+      this.throttle.deleteStale(THROTTLE_WINDOW_SECONDS).catch((error: unknown) => {
+        this.logger.warn(`Login-throttle cleanup failed: ${(error as Error).message}`);
+      });
+    }, THROTTLE_WINDOW_SECONDS * 1000);
+    this.cleanup.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.cleanup);
   }
 
   async login(identifier: string, password: string, clientAddress: string): Promise<TokenSubject> {
