@@ -1,8 +1,13 @@
 import { CreateUsersAndApiTokens1795385975418 } from './1795385975418-CreateUsersAndApiTokens.js';
 import { SessionsAndLoginThrottle1795387954768 } from './1795387954768-SessionsAndLoginThrottle.js';
+import { SsoReplayStore1795389972685 } from './1795389972685-SsoReplayStore.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
  * the tests load exactly the same set whether they run from TypeScript or from dist/.
  */
-export const migrations = [CreateUsersAndApiTokens1795385975418, SessionsAndLoginThrottle1795387954768];
+export const migrations = [
+  CreateUsersAndApiTokens1795385975418,
+  SessionsAndLoginThrottle1795387954768,
+  SsoReplayStore1795389972685,
+];

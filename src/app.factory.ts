@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
 import { recordRoutes } from './common/route-registry.js';
 import type { AppConfig } from './config/app-config.js';
+import { SsoEntry } from './sso/sso-entry.js';
 
 export interface CreateAppOptions {
   logger: LoggerService | false;
@@ -39,6 +40,19 @@ export async function createApp(
     done();
   });
 
+  // SSO landings (`/any/page?token=…`) are caught before routing, so they work on every path. The
+  // hook exists before Nest registers routes; the service behind it is resolved once Nest has built it.
+  const late: { sso?: SsoEntry } = {};
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const sso = late.sso;
+    const token = sso?.tokenOnPage(request);
+    if (token === undefined || !sso) return done();
+    sso.complete(request, reply, token).then(
+      () => undefined,
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, databaseUrl),
     adapter,
@@ -51,6 +65,7 @@ export async function createApp(
   );
   app.useLogger(options.logger === false ? false : options.logger);
   await app.register(fastifyCookie);
+  late.sso = app.get(SsoEntry);
   setupOpenApi(app);
   await app.init();
   return app;

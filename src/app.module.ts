@@ -10,6 +10,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
+import { SsoModule } from './sso/sso.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -25,6 +26,7 @@ export class AppModule {
         UsersModule,
         ApiTokensModule,
         HealthModule,
+        SsoModule,
         BootstrapModule,
       ],
       providers: [

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from './config/load-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { openDatabase } from './database/database-url.js';
 import { runMigrations } from './database/migrate.js';
+import { UserChanges } from './users/user-changes.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
 
@@ -102,7 +103,7 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
     try {
       await work({
         tokens: new ApiTokensService(new ApiTokensRepository(db)),
-        users: new UsersService(new UsersRepository(db), new PasswordHasher()),
+        users: new UsersService(new UsersRepository(db), new PasswordHasher(), new UserChanges()),
       });
       return 0;
     } finally {

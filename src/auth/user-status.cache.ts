@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { UserChanges } from '../users/user-changes.js';
 import { UsersService } from '../users/users.service.js';
 
 export interface UserStatus {
@@ -35,7 +36,10 @@ export class UserStatusCache implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly users: UsersService,
     @InjectDataSource() private readonly db: DataSource,
-  ) {}
+    changes: UserChanges,
+  ) {
+    changes.subscribe((ids) => this.forget(ids));
+  }
 
   async onModuleInit(): Promise<void> {
     await this.listen();
@@ -67,17 +71,20 @@ export class UserStatusCache implements OnModuleInit, OnModuleDestroy {
     return lookup;
   }
 
+  private forget(userIds: readonly string[]): void {
+    this.epoch++;
+    for (const id of userIds) {
+      this.entries.delete(id);
+      this.inFlight.delete(id);
+    }
+  }
+
   private async listen(): Promise<void> {
     const client = new pg.Client({
       connectionString: this.connectionString(),
       connectionTimeoutMillis: 3000,
     });
-    client.on('notification', (message) => {
-      this.epoch++;
-      if (!message.payload) return;
-      this.entries.delete(message.payload);
-      this.inFlight.delete(message.payload);
-    });
+    client.on('notification', (message) => this.forget(message.payload ? [message.payload] : []));
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {

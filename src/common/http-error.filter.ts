@@ -35,9 +35,27 @@ export function sendError(
     logger.warn({ msg: 'Database unavailable', request_id: request.id });
   }
   if (reply.sent) return;
-  void reply
-    .status(mapped.status)
-    .headers({ 'cache-control': 'no-store', ...mapped.headers })
-    .type('application/json; charset=utf-8')
-    .send(mapped.body);
+  void reply.status(mapped.status).headers({ 'cache-control': 'no-store', ...mapped.headers });
+  if (wantsHtml(request)) {
+    void reply
+      .type('text/html; charset=utf-8')
+      .send(errorPage(mapped.body.statusCode, mapped.body.error, mapped.body.message));
+    return;
+  }
+  void reply.type('application/json; charset=utf-8').send(mapped.body);
+}
+
+/** A browser navigating (not a script fetching) gets a page; API clients get the contract's JSON. */
+function wantsHtml(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return request.method === 'GET' && accept.includes('text/html') && !accept.startsWith('application/json');
+}
+
+function errorPage(status: number, title: string, message: string): string {
+  const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${status} ${escape(title)} · Latchkey</title>
+<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
+<h1>${escape(title)}</h1><p>${escape(message)}</p><p><a href="/">Back to Latchkey</a></p></body></html>
+`;
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PasswordsModule } from '../auth/passwords/passwords.module.js';
 import { SyncBodyPipe } from './sync-body.pipe.js';
+import { UserChanges } from './user-changes.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
@@ -8,7 +9,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [PasswordsModule],
   controllers: [UsersController],
-  providers: [UsersRepository, UsersService, SyncBodyPipe],
-  exports: [UsersService],
+  providers: [UsersRepository, UsersService, SyncBodyPipe, UserChanges],
+  exports: [UsersService, UserChanges],
 })
 export class UsersModule {}

@@ -250,6 +250,52 @@ export class UsersRepository {
     await this.db.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [id]);
   }
 
+  /**
+   * An SSO login in one statement: with `create`, an unknown email becomes a new `sso` user and a known
+   * active one gets its names refreshed and `last_login_at` set (`INSERT … ON CONFLICT`, so concurrent
+   * first logins make one user); without it, only the update. Undefined means no active user matched.
+   */
+  async signInFromSso(
+    identity: { email: string; firstName?: string; lastName?: string },
+    create: boolean,
+  ): Promise<{ user: User; created: boolean } | undefined> {
+    const params = [identity.email, identity.firstName ?? null, identity.lastName ?? null];
+    const changedNames = `(users.first_name IS DISTINCT FROM COALESCE($2, users.first_name)
+                           OR users.last_name IS DISTINCT FROM COALESCE($3, users.last_name))`;
+    const rows: (UserRow & { created: boolean })[] = create
+      ? await this.db.query(
+          `INSERT INTO users (email, username, first_name, last_name, source, last_login_at)
+           VALUES ($1, $1, COALESCE($2, ''), COALESCE($3, ''), 'sso', now())
+           ON CONFLICT (email) DO UPDATE SET
+             first_name = COALESCE($2, users.first_name),
+             last_name = COALESCE($3, users.last_name),
+             updated_at = CASE WHEN ${changedNames} THEN now() ELSE users.updated_at END,
+             last_login_at = now()
+           WHERE users.is_active
+           RETURNING ${USER_COLUMNS}, (xmax = 0) AS created`,
+          params,
+        )
+      : (
+          await this.db.query<[(UserRow & { created: boolean })[], number]>(
+            `UPDATE users SET
+               first_name = COALESCE($2, first_name),
+               last_name = COALESCE($3, last_name),
+               updated_at = CASE WHEN ${changedNames} THEN now() ELSE updated_at END,
+               last_login_at = now()
+             WHERE email = $1 AND is_active
+             RETURNING ${USER_COLUMNS}, false AS created`,
+            params,
+          )
+        )[0];
+    const row = rows[0];
+    return row && { user: toUser(row), created: row.created };
+  }
+
+  async existsByEmail(email: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(`SELECT 1 FROM users WHERE email = $1`, [email]);
+    return rows.length > 0;
+  }
+
   async hasAdmin(): Promise<boolean> {
     const rows: unknown[] = await this.db.query(`SELECT 1 FROM users WHERE is_admin AND is_active LIMIT 1`);
     return rows.length > 0;

@@ -4,6 +4,7 @@ import { DomainError, type FieldProblem, ValidationError } from '../common/error
 import { pgError } from '../database/pg-error.js';
 import { PatchUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
+import { UserChanges } from './user-changes.js';
 import { type SyncInput, type SyncItem } from './sync-input.js';
 import { User, type UserSource } from './user.entity.js';
 import { type LoginCandidate, type UpsertRow, UsersRepository } from './users.repository.js';
@@ -28,6 +29,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly changes: UserChanges,
   ) {}
 
   /** The idempotent upsert behind `POST /api/users`, for one item or thousands. */
@@ -45,6 +47,7 @@ export class UsersService {
     }
     const rows = await this.withPasswordHashes(items);
     const outcome = await this.users.upsertMany(rows, source).catch(rethrowUniqueViolation);
+    this.changes.changed([...outcome.updatedIds]);
     const byEmail = new Map(outcome.users.map((u) => [u.email, u]));
     const results = items.map((item) => {
       const user = byEmail.get(item.email);
@@ -94,6 +97,7 @@ export class UsersService {
       })
       .catch(rethrowUniqueViolation);
     if (!updated) throw new DomainError('not_found', 'No user with this id');
+    this.changes.changed([id]);
     return updated;
   }
 
@@ -101,6 +105,7 @@ export class UsersService {
   async deactivate(id: string): Promise<User> {
     const user = await this.users.update(id, { isActive: false });
     if (!user) throw new DomainError('not_found', 'No user with this id');
+    this.changes.changed([id]);
     return user;
   }
 
@@ -116,6 +121,22 @@ export class UsersService {
 
   recordLogin(id: string): Promise<void> {
     return this.users.recordLogin(id);
+  }
+
+  /**
+   * The user a partner's SSO token names: found by email (and created when allowed), names refreshed,
+   * `last_login_at` set. Unknown with auto-create off → `sso_user_unknown`; inactive → `user_inactive`.
+   */
+  async signInFromSso(
+    identity: { email: string; firstName?: string; lastName?: string },
+    autoCreate: boolean,
+  ): Promise<{ user: User; created: boolean }> {
+    const result = await this.users.signInFromSso(identity, autoCreate).catch(rethrowUniqueViolation);
+    if (result) return result;
+    if (await this.users.existsByEmail(identity.email)) {
+      throw new DomainError('user_inactive', 'This account is deactivated');
+    }
+    throw new DomainError('sso_user_unknown', 'No account for this user, and automatic creation is off');
   }
 
   hasAdmin(): Promise<boolean> {

@@ -1,0 +1,87 @@
+import { Logger } from '@nestjs/common';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+
+const FETCH_TIMEOUT_MS = 3000;
+const MAX_AGE_MS = 10 * 60 * 1000;
+// An unknown kid may mean the partner rotated keys: refetch, but at most this often, so a stream of
+// made-up kids cannot turn us into a request amplifier against the partner.
+const REFETCH_COOLDOWN_MS = 30 * 1000;
+const MAX_BYTES = 256 * 1024;
+
+interface CachedKey {
+  pem: string;
+  alg?: string;
+}
+
+/**
+ * The partner's JWKS (JWT_SSO_JWKS_URL), cached and kid-aware. Only the configured URL is ever fetched:
+ * `jku`, `x5u` and `jwk` headers in a token are ignored. When the URL cannot be reached and nothing is
+ * cached, verification fails closed.
+ */
+export class JwksClient {
+  private readonly logger = new Logger(JwksClient.name);
+  private keys = new Map<string, CachedKey>();
+  private fetchedAt = 0;
+  private lastAttempt = 0;
+  private pending?: Promise<void>;
+
+  constructor(private readonly url: string) {}
+
+  /** The PEM public key for this kid (or the only key, when the token names none), or undefined. */
+  async keyFor(kid: string | undefined): Promise<CachedKey | undefined> {
+    const now = Date.now();
+    const mayFetch = now - this.lastAttempt > REFETCH_COOLDOWN_MS;
+    if (now - this.fetchedAt > MAX_AGE_MS && mayFetch) await this.refresh(now);
+    let key = this.find(kid);
+    if (!key && mayFetch && this.lastAttempt !== now) {
+      await this.refresh(now);
+      key = this.find(kid);
+    }
+    return key;
+  }
+
+  private find(kid: string | undefined): CachedKey | undefined {
+    if (kid !== undefined) return this.keys.get(kid);
+    return this.keys.size === 1 ? [...this.keys.values()][0] : undefined;
+  }
+
+  private refresh(now: number): Promise<void> {
+    this.pending ??= this.fetchKeys(now).finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetchKeys(now: number): Promise<void> {
+    this.lastAttempt = now;
+    try {
+      const response = await fetch(this.url, {
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        redirect: 'error',
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const text = await response.text();
+      if (text.length > MAX_BYTES) throw new Error('JWKS document too large');
+      const document = JSON.parse(text) as { keys?: unknown };
+      if (!Array.isArray(document.keys)) throw new Error('no "keys" array');
+      const keys = new Map<string, CachedKey>();
+      document.keys.forEach((jwk: JsonWebKey & { kid?: unknown; alg?: unknown; use?: unknown }, i) => {
+        if (jwk.use !== undefined && jwk.use !== 'sig') return;
+        if (jwk.d !== undefined) return; // a private key has no business in a JWKS; never use one
+        try {
+          const pem = createPublicKey({ key: jwk, format: 'jwk' })
+            .export({ type: 'spki', format: 'pem' })
+            .toString();
+          const kid = typeof jwk.kid === 'string' ? jwk.kid : `#${i}`;
+          keys.set(kid, { pem, alg: typeof jwk.alg === 'string' ? jwk.alg : undefined });
+        } catch {
+          this.logger.warn(`Skipping an unusable key in the partner JWKS (index ${i})`);
+        }
+      });
+      this.keys = keys;
+      this.fetchedAt = now;
+    } catch (error) {
+      // Keep serving the keys we had: a partner outage should not log everyone out of SSO at once.
+      this.logger.warn(`Cannot fetch the partner JWKS: ${(error as Error).message}`);
+      if (now - this.fetchedAt > 4 * MAX_AGE_MS) this.keys = new Map();
+    }
+  }
+}

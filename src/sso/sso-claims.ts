@@ -1,0 +1,36 @@
+import type { SsoSettings } from '../config/app-config.js';
+import { hasControlCharacters } from '../common/validators.js';
+import { emailProblem, MAX_NAME_LENGTH, normaliseEmail } from '../users/normalise.js';
+
+export interface SsoIdentity {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+/**
+ * Reads who the partner says the user is, through the configured claim names. Only identity is read:
+ * claims that look like privileges (is_admin, role, groups, …) are ignored, never mapped.
+ */
+export function mapSsoClaims(payload: Record<string, unknown>, settings: SsoSettings): SsoIdentity | string {
+  const rawEmail = payload[settings.emailClaim];
+  if (typeof rawEmail !== 'string') return `the ${settings.emailClaim} claim is missing`;
+  const email = normaliseEmail(rawEmail);
+  const problem = emailProblem(email);
+  if (problem) return `the ${settings.emailClaim} claim ${problem}`;
+  if (payload.email_verified === false || payload.email_verified === 'false')
+    return 'the email is not verified';
+  return {
+    email,
+    firstName: name(payload[settings.firstNameClaim]),
+    lastName: name(payload[settings.lastNameClaim]),
+  };
+}
+
+/** A usable name or nothing: a partner's odd value should neither block the login nor reach the directory. */
+function name(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.normalize('NFC').trim();
+  if (trimmed.length === 0 || hasControlCharacters(trimmed)) return undefined;
+  return trimmed.slice(0, MAX_NAME_LENGTH);
+}

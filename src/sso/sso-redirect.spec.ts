@@ -1,0 +1,39 @@
+import { redirectTarget, safeNext } from './sso-redirect.js';
+
+const PUBLIC = 'https://latchkey.example';
+
+describe('safeNext', () => {
+  it.each(['/', '/users?page=2', '/a/b#c', '/%2F%2Fstill-a-path'])('keeps the local path %j', (next) => {
+    expect(safeNext(next, PUBLIC)).toBe(next);
+  });
+
+  it.each([
+    'https://evil.example/',
+    '//evil.example',
+    '/\\evil.example',
+    '\\\\evil.example',
+    'javascript:alert(1)',
+    ' /leading-space',
+    '/\tx',
+    '/x\ny',
+    'relative/path',
+    '',
+  ])('ignores %j', (next) => {
+    expect(safeNext(next, PUBLIC)).toBeUndefined();
+  });
+});
+
+describe('redirectTarget', () => {
+  it('drops the token (and only it) from the landing URL', () => {
+    expect(redirectTarget('/docs/page?x=1&token=abc&y=2', 'token', undefined, PUBLIC)).toBe(
+      '/docs/page?x=1&y=2',
+    );
+    expect(redirectTarget('/?token=abc', 'token', undefined, PUBLIC)).toBe('/');
+    expect(redirectTarget('/?jwt=abc&token=keep', 'jwt', undefined, PUBLIC)).toBe('/?token=keep');
+  });
+
+  it('prefers a safe next, else the fallback', () => {
+    expect(redirectTarget('/sso/login?token=a&next=/users', 'token', '/users', PUBLIC, '/')).toBe('/users');
+    expect(redirectTarget('/sso/login?token=a&next=//evil', 'token', '//evil', PUBLIC, '/')).toBe('/');
+  });
+});

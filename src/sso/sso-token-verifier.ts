@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { createVerifier, TokenError } from 'fast-jwt';
+import { createPublicKey } from 'node:crypto';
+import { AppConfig, type SsoSettings } from '../config/app-config.js';
+import { ACCESS_TOKEN_TYPE } from '../auth/tokens/access-tokens.js';
+import { JwksClient } from './jwks-client.js';
+
+/** Which check refused a partner token; logged (never the token) and used to pick the error code. */
+export type SsoCheck =
+  | 'disabled'
+  | 'malformed'
+  | 'algorithm'
+  | 'key'
+  | 'signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'too_long_lived'
+  | 'issuer'
+  | 'audience'
+  | 'claims'
+  | 'type';
+
+export class SsoTokenRejected extends Error {
+  constructor(
+    readonly check: SsoCheck,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export interface VerifiedSsoToken {
+  payload: Record<string, unknown>;
+  issuer: string;
+  jti?: string;
+  exp: number;
+}
+
+const MAX_TOKEN_LENGTH = 8192;
+const HMAC = /^HS(256|384|512)$/;
+
+/**
+ * Verifies the partner's JWTs with the JWT_SSO_* rules: allowed algorithms only (never `none`), the key
+ * chosen by the algorithm's family (an HMAC secret is never a public key, nor the reverse), `exp`
+ * required, `nbf`/`iat` with leeway, a bounded lifetime, issuer and audience when configured. Separate
+ * from our own access-token verifier, with its own keys: neither kind of token passes as the other.
+ */
+@Injectable()
+export class SsoTokenVerifier {
+  readonly enabled: boolean;
+  private readonly settings: SsoSettings;
+  private readonly secret?: Buffer;
+  private readonly publicKeyPem?: string;
+  private readonly jwks?: JwksClient;
+  private readonly verifier?: (token: string) => Promise<Record<string, unknown>>;
+
+  constructor(config: AppConfig) {
+    this.settings = config.sso;
+    const { secret, publicKey, jwksUrl, algorithms, leeway, issuer, audience } = config.sso;
+    this.secret = secret ? Buffer.from(secret, 'utf8') : undefined;
+    this.publicKeyPem = publicKey
+      ? createPublicKey(publicKey).export({ type: 'spki', format: 'pem' }).toString()
+      : undefined;
+    this.jwks = jwksUrl ? new JwksClient(jwksUrl) : undefined;
+    this.enabled = Boolean(this.secret || this.publicKeyPem || this.jwks);
+    if (!this.enabled) return;
+    this.verifier = createVerifier({
+      key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.keyFor(header),
+      algorithms: algorithms as never,
+      requiredClaims: ['exp'],
+      clockTolerance: leeway * 1000,
+      ...(issuer ? { allowedIss: issuer } : {}),
+      ...(audience ? { allowedAud: audience } : {}),
+    });
+  }
+
+  async verify(token: string): Promise<VerifiedSsoToken> {
+    if (!this.verifier) throw new SsoTokenRejected('disabled', 'SSO is not configured');
+    if (token.length > MAX_TOKEN_LENGTH) throw new SsoTokenRejected('malformed', 'token too long');
+    const header = decodeHeader(token);
+    if (typeof header.alg !== 'string' || !this.settings.algorithms.includes(header.alg)) {
+      throw new SsoTokenRejected('algorithm', `algorithm ${String(header.alg)} is not allowed`);
+    }
+    if (header.typ === ACCESS_TOKEN_TYPE)
+      throw new SsoTokenRejected('type', 'an access token is not an SSO token');
+    let payload: Record<string, unknown>;
+    try {
+      payload = await this.verifier(token);
+    } catch (error) {
+      throw rejection(error);
+    }
+    return this.checkTimes(payload);
+  }
+
+  private checkTimes(payload: Record<string, unknown>): VerifiedSsoToken {
+    const { exp, iat, nbf } = payload;
+    const now = Date.now() / 1000;
+    const leeway = this.settings.leeway;
+    if (typeof exp !== 'number' || !Number.isFinite(exp))
+      throw new SsoTokenRejected('claims', 'exp must be a number');
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
+      throw new SsoTokenRejected('claims', 'iat must be a number');
+    }
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) {
+      throw new SsoTokenRejected('claims', 'nbf must be a number');
+    }
+    if (exp < now - leeway) throw new SsoTokenRejected('expired', 'the token expired');
+    if (typeof nbf === 'number' && nbf > now + leeway)
+      throw new SsoTokenRejected('not_yet_valid', 'nbf is in the future');
+    if (typeof iat === 'number' && iat > now + leeway)
+      throw new SsoTokenRejected('issued_in_future', 'iat is in the future');
+    // Without iat, the lifetime left is what a replay window would be; bound that instead.
+    const lifetime = exp - (typeof iat === 'number' ? iat : now);
+    if (lifetime > this.settings.maxAge) {
+      throw new SsoTokenRejected(
+        'too_long_lived',
+        `lifetime ${Math.round(lifetime)} s exceeds JWT_SSO_MAX_AGE`,
+      );
+    }
+    const jti = payload.jti;
+    if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)) {
+      throw new SsoTokenRejected('claims', 'jti must be a non-empty string');
+    }
+    const iss = payload.iss;
+    return { payload, issuer: typeof iss === 'string' ? iss : '', jti, exp };
+  }
+
+  private async keyFor(header: { alg?: unknown; kid?: unknown }): Promise<Buffer | string> {
+    const alg = String(header.alg);
+    if (HMAC.test(alg)) {
+      if (!this.secret) throw new SsoTokenRejected('key', `no JWT_SSO_SECRET for ${alg}`);
+      return this.secret;
+    }
+    if (this.publicKeyPem) return this.publicKeyPem;
+    const kid = typeof header.kid === 'string' ? header.kid : undefined;
+    const key = await this.jwks?.keyFor(kid);
+    if (!key) throw new SsoTokenRejected('key', `no partner key for kid ${kid ?? '(none)'}`);
+    if (key.alg !== undefined && key.alg !== alg)
+      throw new SsoTokenRejected('key', `key ${kid ?? ''} is for ${key.alg}`);
+    return key.pem;
+  }
+}
+
+function decodeHeader(token: string): { alg?: unknown; typ?: unknown } {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new SsoTokenRejected('malformed', 'not a compact JWS');
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    if (typeof header !== 'object' || header === null || Array.isArray(header))
+      throw new Error('not an object');
+    return header;
+  } catch {
+    throw new SsoTokenRejected('malformed', 'the header is not JSON');
+  }
+}
+
+function rejection(error: unknown): SsoTokenRejected {
+  if (error instanceof SsoTokenRejected) return error;
+  if (!(error instanceof TokenError)) return new SsoTokenRejected('signature', 'verification failed');
+  const cause = (error as TokenError & { originalError?: unknown }).originalError;
+  if (cause instanceof SsoTokenRejected) return cause;
+  switch (error.code) {
+    case TokenError.codes.expired:
+      return new SsoTokenRejected('expired', 'the token expired');
+    case TokenError.codes.inactive:
+      return new SsoTokenRejected('not_yet_valid', 'nbf is in the future');
+    case TokenError.codes.invalidAlgorithm:
+      return new SsoTokenRejected('algorithm', 'algorithm not allowed');
+    case TokenError.codes.missingRequiredClaim:
+    case TokenError.codes.invalidClaimType:
+      return new SsoTokenRejected('claims', error.message);
+    case TokenError.codes.invalidClaimValue:
+      return new SsoTokenRejected(
+        /iss/.test(error.message) ? 'issuer' : /aud/.test(error.message) ? 'audience' : 'claims',
+        error.message,
+      );
+    case TokenError.codes.malformed:
+    case TokenError.codes.invalidType:
+    case TokenError.codes.invalidPayload:
+    case TokenError.codes.invalidCritHeader:
+      return new SsoTokenRejected('malformed', error.message);
+    case TokenError.codes.missingKey:
+    case TokenError.codes.invalidKey:
+    case TokenError.codes.keyFetchingError:
+      return new SsoTokenRejected('key', error.message);
+    case TokenError.codes.invalidSignature:
+    case TokenError.codes.missingSignature:
+    case TokenError.codes.invalidOption:
+    case TokenError.codes.signError:
+    case TokenError.codes.verifyError:
+      return new SsoTokenRejected('signature', 'the signature does not verify');
+  }
+}

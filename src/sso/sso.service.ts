@@ -1,0 +1,74 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { SessionsService, type TokenPair } from '../auth/sessions/sessions.service.js';
+import { DomainError } from '../common/errors.js';
+import { AppConfig } from '../config/app-config.js';
+import { UsersService } from '../users/users.service.js';
+import { mapSsoClaims } from './sso-claims.js';
+import { SsoReplayRepository } from './sso-replay.repository.js';
+import { SsoTokenRejected, SsoTokenVerifier } from './sso-token-verifier.js';
+
+const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Partner-token login: verify, accept each jti once, find or create the user, start our session. */
+@Injectable()
+export class SsoService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('SSO');
+  private cleanup?: NodeJS.Timeout;
+
+  constructor(
+    private readonly verifier: SsoTokenVerifier,
+    private readonly replay: SsoReplayRepository,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.cleanup = setInterval(() => {
+      this.replay.deleteExpired().catch((error: unknown) => {
+        this.logger.warn(`SSO replay-store cleanup failed: ${(error as Error).message}`);
+      });
+    }, CLEANUP_INTERVAL_MS);
+    this.cleanup.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.cleanup);
+  }
+
+  async login(token: string): Promise<{ pair: TokenPair; email: string }> {
+    this.logger.log('JWT token detected in URL, attempting auto-login');
+    const verified = await this.verifier.verify(token).catch((error: unknown) => {
+      if (!(error instanceof SsoTokenRejected)) throw error;
+      this.logger.warn({
+        msg: `SSO token refused: ${error.check}`,
+        check: error.check,
+        reason: error.message,
+      });
+      throw new DomainError('sso_token_invalid', 'The sign-in link is invalid or has expired');
+    });
+    const identity = mapSsoClaims(verified.payload, this.config.sso);
+    if (typeof identity === 'string') {
+      this.logger.warn({ msg: 'SSO token refused: claims', check: 'claims', reason: identity });
+      throw new DomainError('sso_token_invalid', 'The sign-in link does not name a usable account');
+    }
+    this.logger.log(`JWT token verified for email: ${identity.email}`);
+    if (verified.jti !== undefined) {
+      const expiresAt = new Date((verified.exp + this.config.sso.leeway) * 1000);
+      if (!(await this.replay.claim(verified.issuer, verified.jti, expiresAt))) {
+        this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
+        throw new DomainError('sso_token_replayed', 'This sign-in link was already used');
+      }
+    }
+    const { user, created } = await this.users.signInFromSso(identity, this.config.sso.autoCreateUsers);
+    if (created) this.logger.log(`Created user from SSO: ${user.email}`);
+    const pair = await this.sessions.start({
+      id: user.id,
+      email: user.email,
+      username: user.username,
+      isAdmin: user.isAdmin,
+    });
+    this.logger.log(`User auto-logged in: ${user.email}`);
+    return { pair, email: user.email };
+  }
+}
