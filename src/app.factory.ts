@@ -65,6 +65,15 @@ export async function createApp(
   );
   app.useLogger(options.logger === false ? false : options.logger);
   await app.register(fastifyCookie);
+  // Exactly the configured origins, with credentials (cookies); nothing is reflected, `null` included.
+  app.enableCors({
+    origin: config.corsAllowedOrigins.length > 0 ? config.corsAllowedOrigins : false,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-session'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
   late.sso = app.get(SsoEntry);
   setupOpenApi(app);
   await app.init();
