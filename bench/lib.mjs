@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,7 +124,7 @@ export async function timeEach(times, fn) {
 }
 
 export function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
+  return delay(ms);
 }
 
 export function freePort() {

@@ -1,4 +1,4 @@
-import { createServer, Server, Socket, connect } from 'node:net';
+import { createServer, type Server, type Socket, connect } from 'node:net';
 
 /**
  * A TCP pass-through to PostgreSQL that a test can cut and restore, to play "the database went away"
