@@ -16,7 +16,8 @@ export async function protectedScenario(pgServer) {
     BOOTSTRAP_ADMIN_EMAIL: 'bench@example.com',
     BOOTSTRAP_ADMIN_PASSWORD: 'bench-password',
   });
-  const issuer = `http://127.0.0.1:${new URL(server.baseUrl).port}`;
+  // The issuer Latchkey puts in its tokens: PUBLIC_URL's default.
+  const issuer = `http://localhost:${new URL(server.baseUrl).port}`;
   try {
     const login = await fetch(`${server.baseUrl}/token`, {
       method: 'POST',

@@ -36,6 +36,8 @@ export class SsoEntry {
   tokenOnPage(request: FastifyRequest): string | undefined {
     if (!this.enabled) return undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+    // Every request passes here: skip the query parsing unless the parameter can be there at all.
+    if (!request.url.includes(`${this.config.sso.tokenParam}=`)) return undefined;
     if (NOT_PAGES.test(request.url)) return undefined;
     const value = (request.query as Record<string, unknown>)[this.config.sso.tokenParam];
     return typeof value === 'string' ? value : undefined;
