@@ -104,6 +104,30 @@ describe('sessions: login, refresh, logout, cookies', () => {
     }
   });
 
+  it('takes the same time for an unknown user as for a wrong password (a dummy hash is verified)', async () => {
+    // A different account for every attempt, so the account limit never cuts one short.
+    const real = ['t0', 't1', 't2', 't3', 't4'].map((n) => `${n}.timing@sessions.example`);
+    for (const email of real) await user(email);
+    const median = async (usernames: string[], password: string): Promise<number> => {
+      const samples: number[] = [];
+      for (const username of usernames) {
+        const started = performance.now();
+        const res = await login(t, username, password);
+        samples.push(performance.now() - started);
+        expect(res.status).toBe(401);
+      }
+      return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+    };
+    const wrong = await median(real, 'not the password');
+    const unknown = await median(
+      real.map((e) => `ghost.${e}`),
+      'not the password',
+    );
+    // argon2id verification dominates both; without the dummy hash an unknown user would be ~100x faster.
+    expect(unknown / wrong).toBeGreaterThan(1 / 3);
+    expect(unknown / wrong).toBeLessThan(3);
+  });
+
   it('compares passwords longer than 72 bytes whole', async () => {
     await user('long@sessions.example', { password: 'a'.repeat(100) });
     expect((await login(t, 'long@sessions.example', 'a'.repeat(72))).status).toBe(401);
