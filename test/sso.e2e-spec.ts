@@ -300,7 +300,7 @@ describe('SSO with asymmetric partner keys', () => {
         JWT_SSO_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
         JWT_SSO_AUTO_CREATE_USERS: 'true',
       }),
-      startServer(),
+      startServer({ SESSION_COOKIE_SAMESITE: 'none' }),
     ]);
   });
 
@@ -331,6 +331,24 @@ describe('SSO with asymmetric partner keys', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const forged = asymmetric('ES256', other.privateKey, claims('ec@partner.example'), { kid: 'k1' });
     expect((await jwks.request('GET', `/?token=${forged}`)).status).toBe(401);
+  });
+
+  it('makes session cookies Secure, Partitioned and SameSite=None for iframes when configured', async () => {
+    await off.request('POST', '/api/users', {
+      apiToken: WRITE_TOKEN,
+      body: { email: 'frame@partner.example', password: 'a-password-1' },
+    });
+    const res = await off.request('POST', '/token?cookie=1', {
+      body: { username: 'frame@partner.example', password: 'a-password-1' },
+    });
+    expect(res.status).toBe(200);
+    const lines = res.headers.getSetCookie();
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line).toMatch(/; Secure/);
+      expect(line).toMatch(/; Partitioned/);
+      expect(line).toMatch(/SameSite=None/);
+    }
   });
 
   it('is off without a partner key: /sso/login is 401 and ?token= on a page is just a parameter', async () => {
