@@ -1,6 +1,13 @@
 import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { countRows, startServer, WRITE_TOKEN, type HttpResult, type TestServer } from './support/server.js';
+import {
+  countRows,
+  freePort,
+  startServer,
+  WRITE_TOKEN,
+  type HttpResult,
+  type TestServer,
+} from './support/server.js';
 
 const SECRET = 'partner-shared-secret-0123456789';
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -273,8 +280,11 @@ describe('SSO with asymmetric partner keys', () => {
   let pem: TestServer;
   let jwks: TestServer;
   let off: TestServer;
+  let unreachable: TestServer;
   let jwksServer: Server;
   let jwksHits = 0;
+  let lureServer: Server;
+  let lureHits = 0;
 
   beforeAll(async () => {
     jwksServer = createServer((_, res) => {
@@ -289,7 +299,13 @@ describe('SSO with asymmetric partner keys', () => {
     await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
     const address = jwksServer.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    [pem, jwks, off] = await Promise.all([
+    lureServer = createServer((_, res) => {
+      lureHits++;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => lureServer.listen(0, '127.0.0.1', r));
+    const nobodyListens = await freePort();
+    [pem, jwks, off, unreachable] = await Promise.all([
       startServer({
         JWT_SSO_ALGORITHM: 'RS256',
         JWT_SSO_PUBLIC_KEY: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -301,12 +317,17 @@ describe('SSO with asymmetric partner keys', () => {
         JWT_SSO_AUTO_CREATE_USERS: 'true',
       }),
       startServer({ SESSION_COOKIE_SAMESITE: 'none' }),
+      startServer({
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_JWKS_URL: `http://127.0.0.1:${nobodyListens}/jwks.json`,
+      }),
     ]);
   });
 
   afterAll(async () => {
-    await Promise.all([pem.stop(), jwks.stop(), off.stop()]);
+    await Promise.all([pem.stop(), jwks.stop(), off.stop(), unreachable.stop()]);
     await new Promise((r) => jwksServer.close(r));
+    await new Promise((r) => lureServer.close(r));
   });
 
   it('verifies RS256 with the partner PEM, and refuses HS256 keyed with that PEM', async () => {
@@ -331,6 +352,21 @@ describe('SSO with asymmetric partner keys', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const forged = asymmetric('ES256', other.privateKey, claims('ec@partner.example'), { kid: 'k1' });
     expect((await jwks.request('GET', `/?token=${forged}`)).status).toBe(401);
+  });
+
+  it('never follows jku, and fails closed when the JWKS cannot be fetched', async () => {
+    const address = lureServer.address();
+    const lure = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/keys.json`;
+    const withJku = asymmetric('ES256', ec.privateKey, claims('jku@partner.example'), {
+      kid: 'elsewhere',
+      jku: lure,
+    });
+    expect((await jwks.request('GET', `/?token=${withJku}`)).status).toBe(401);
+    expect(lureHits).toBe(0);
+    const good = asymmetric('ES256', ec.privateKey, claims('ec@partner.example'), { kid: 'k1' });
+    const res = await unreachable.request('GET', `/?token=${good}`);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('sso_token_invalid');
   });
 
   it('makes session cookies Secure, Partitioned and SameSite=None for iframes when configured', async () => {
