@@ -6,7 +6,6 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
-import { recordRoutes } from './common/route-registry.js';
 import type { AppConfig } from './config/app-config.js';
 import { SsoEntry } from './sso/sso-entry.js';
 
@@ -33,7 +32,6 @@ export async function createApp(
   // JSON only: a text/plain body is what a cross-site form or no-preflight fetch can send, so it gets 415.
   fastify.removeContentTypeParser('text/plain');
   applyBodyLimits(fastify);
-  recordRoutes(fastify);
   // Set on arrival (a cheap synchronous hook) so that every answer carries them, errors included.
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff' });
