@@ -63,8 +63,10 @@ export class AccessTokens {
       // against the user-status cache, so a cache hit never outlives a deactivation.
       cache: 10_000,
       cacheTTL: this.ttl * 1000,
-      // The token itself is the key: hashing it first (the default) costs more than the HMAC it saves.
-      // The cache is this process's memory, which holds the tokens of in-flight requests anyway.
+      // The token itself is the key: hashing it first (the default) halves the throughput of a protected
+      // GET (measured 0.31-0.35 vs 0.46-0.64 of bare node:http). The whole token cannot collide with
+      // another (GHSA-rp9m-7r4c-75qg concerns builders that drop parts of it), so `npm start` silences
+      // fast-jwt's generic warning about custom builders.
       cacheKeyBuilder: (token: string) => token,
     });
   }
