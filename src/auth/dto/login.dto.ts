@@ -30,6 +30,7 @@ export class RefreshDto {
   @ApiPropertyOptional({ description: 'Or the refresh_token cookie' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  // Long enough for anything token-shaped: a wrong kind of token is a 401 invalid_token, not a 400.
+  @MaxLength(8192)
   refresh_token?: string;
 }
