@@ -68,7 +68,9 @@ export class SsoTokenVerifier {
     this.verifier = createVerifier({
       key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.keyFor(header),
       algorithms: algorithms as never,
-      requiredClaims: ['exp'],
+      // fast-jwt checks iss/aud only when present: a configured rule must also make the claim required,
+      // or leaving it out would pass.
+      requiredClaims: ['exp', ...(issuer ? ['iss'] : []), ...(audience ? ['aud'] : [])],
       clockTolerance: leeway * 1000,
       ...(issuer ? { allowedIss: issuer } : {}),
       ...(audience ? { allowedAud: audience } : {}),

@@ -37,6 +37,9 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
   }
 
   async login(token: string): Promise<{ pair: TokenPair; email: string }> {
+    if (!this.verifier.enabled) {
+      throw new DomainError('sso_token_invalid', 'Single sign-on is not configured on this server');
+    }
     this.logger.log('JWT token detected in URL, attempting auto-login');
     const verified = await this.verifier.verify(token).catch((error: unknown) => {
       if (!(error instanceof SsoTokenRejected)) throw error;
