@@ -1,4 +1,5 @@
 import { countRows, startServer, WRITE_TOKEN, type HttpResult, type TestServer } from './support/server.js';
+import { USER_KEYS } from './support/contract.js';
 
 /**
  * Password login, refresh rotation, logout and cookie sessions (contract §3, §4, §7): the built server
@@ -14,19 +15,6 @@ const BAD_LOGIN = {
   code: 'invalid_credentials',
   message: 'Bad username or password',
 };
-const USER_FIELDS = [
-  'created_at',
-  'email',
-  'first_name',
-  'id',
-  'is_active',
-  'is_admin',
-  'last_login_at',
-  'last_name',
-  'source',
-  'updated_at',
-  'username',
-];
 
 // Main server (with a bootstrap admin for the cookie tests), a server for the throttle (its per-address
 // counter stays clean), and one with no refresh grace window.
@@ -693,7 +681,7 @@ describe('GET /api/me and GET /protected with a Bearer token', () => {
 
     const me = await t.request('GET', '/api/me', { headers: bearer(pair.body.access_token) });
     expect(me.status).toBe(200);
-    expect(Object.keys(me.body).sort()).toEqual(USER_FIELDS);
+    expect(Object.keys(me.body).sort()).toEqual(USER_KEYS);
     expect(me.body).toMatchObject({
       id,
       email: 'me@login.example',

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { countRows, startServer, type HttpResult, type TestServer, WRITE_TOKEN } from './support/server.js';
+import { USER_KEYS } from './support/contract.js';
 
 /**
  * `POST /api/users` — the idempotent user sync (contract §2, §6, §7), end to end: the built server
@@ -7,19 +8,6 @@ import { countRows, startServer, type HttpResult, type TestServer, WRITE_TOKEN }
  * Every test uses its own email domain, so the tests of this file share one server and one database.
  */
 
-const USER_KEYS = [
-  'created_at',
-  'email',
-  'first_name',
-  'id',
-  'is_active',
-  'is_admin',
-  'last_login_at',
-  'last_name',
-  'source',
-  'updated_at',
-  'username',
-].sort();
 const ERROR_KEYS = new Set(['statusCode', 'error', 'code', 'message', 'errors', 'request_id']);
 const ARGON2ID_PREFIX = '$argon2id$v=19$m=19456,t=2,p=1$';
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

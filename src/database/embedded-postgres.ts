@@ -49,8 +49,7 @@ export async function startEmbeddedPostgres(dataDir: string, password: string): 
   }
   await pg.start();
   if (fresh) await pg.createDatabase(DATABASE);
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-  return { url, stop: () => pg.stop() };
+  return { url: embeddedUrl(port, password), stop: () => pg.stop() };
 }
 
 /** The port of an embedded PostgreSQL that another process (a running server) already started, if any. */
