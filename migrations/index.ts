@@ -1,6 +1,7 @@
 import { CreateUsersAndApiTokens1795385975418 } from './1795385975418-CreateUsersAndApiTokens.js';
 import { SessionsAndLoginThrottle1795387954768 } from './1795387954768-SessionsAndLoginThrottle.js';
 import { SsoReplayStore1795389972685 } from './1795389972685-SsoReplayStore.js';
+import { SessionSignInMethod1795472000000 } from './1795472000000-SessionSignInMethod.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -10,4 +11,5 @@ export const migrations = [
   CreateUsersAndApiTokens1795385975418,
   SessionsAndLoginThrottle1795387954768,
   SsoReplayStore1795389972685,
+  SessionSignInMethod1795472000000,
 ];

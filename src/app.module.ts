@@ -12,6 +12,7 @@ import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { SsoModule } from './sso/sso.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebModule } from './web/web.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         HealthModule,
         SsoModule,
         BootstrapModule,
+        WebModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

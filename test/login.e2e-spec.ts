@@ -1,5 +1,6 @@
 import { countRows, startServer, WRITE_TOKEN, type HttpResult, type TestServer } from './support/server.js';
 import { USER_KEYS } from './support/contract.js';
+import { cookieHeader, setCookies } from './support/session.js';
 
 /**
  * Password login, refresh rotation, logout and cookie sessions (contract §3, §4, §7): the built server
@@ -116,23 +117,6 @@ async function familyOf(server: TestServer, accessToken: string): Promise<string
   return rows[0].family_id;
 }
 
-/** Cookies set by an answer, by name: value and the raw Set-Cookie line. */
-function setCookies(res: HttpResult): Record<string, { value: string; line: string }> {
-  const out: Record<string, { value: string; line: string }> = {};
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(';');
-    const eq = pair.indexOf('=');
-    out[pair.slice(0, eq).trim()] = { value: pair.slice(eq + 1).trim(), line };
-  }
-  return out;
-}
-
-function cookieHeader(jar: Record<string, string>): string {
-  return Object.entries(jar)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('; ');
-}
-
 function attributes(line: string): string[] {
   return line
     .split(';')
@@ -197,6 +181,7 @@ describe('POST /token: successful login', () => {
       exp: expect.any(Number),
       iss: t.baseUrl,
       jti: expect.any(String),
+      amr: ['pwd'],
     });
     expect(payload.sub).toBe(res.body.user_id);
     expect(payload.iat).toBeGreaterThanOrEqual(before - 1);

@@ -3,14 +3,14 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
 import { ApiTokensService } from '../api-tokens/api-tokens.service.js';
+import { AccessPrincipals } from './access-principals.js';
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
 import { hasScope, type Principal, type UserPrincipal } from './principal.js';
 import { ACCESS_COOKIE, SessionCookies } from './session-cookies.js';
-import { AccessTokens, invalid } from './tokens/access-tokens.js';
-import { UserStatusCache } from './user-status.cache.js';
+import { invalid } from './tokens/access-tokens.js';
 
 /**
  * The one global guard (APP_GUARD): a route is open only when marked `@Public()`. Every other route
@@ -31,8 +31,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiTokens: ApiTokensService,
-    private readonly accessTokens: AccessTokens,
-    private readonly statuses: UserStatusCache,
+    private readonly principals: AccessPrincipals,
     private readonly cookies: SessionCookies,
     private readonly passport: PassportJwtGuard,
     private readonly config: AppConfig,
@@ -102,15 +101,6 @@ export class AuthGuard implements CanActivate {
       await this.passport.canActivate(context);
       return context.switchToHttp().getRequest<FastifyRequest & { user: UserPrincipal }>().user;
     }
-    const claims = this.accessTokens.verify(token);
-    const status = await this.statuses.get(claims.sub);
-    if (!status?.isActive) throw invalid('The user of this token is no longer active');
-    return {
-      kind: 'user',
-      userId: claims.sub,
-      email: claims.email,
-      username: claims.username,
-      isAdmin: status.isAdmin,
-    };
+    return this.principals.fromToken(token);
   }
 }

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ApiTokensModule } from '../api-tokens/api-tokens.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { AccessPrincipals } from './access-principals.js';
 import { AuthGuard } from './auth.guard.js';
+import { BrowserSessions } from './browser-sessions.js';
 import { JwksController } from './jwks.controller.js';
 import { LoginThrottleRepository } from './login/login-throttle.repository.js';
 import { LoginService } from './login/login.service.js';
@@ -25,6 +27,8 @@ import { UserStatusCache } from './user-status.cache.js';
     { provide: APP_GUARD, useClass: AuthGuard },
     SigningKeys,
     AccessTokens,
+    AccessPrincipals,
+    BrowserSessions,
     UserStatusCache,
     SessionCookies,
     SessionsService,
@@ -34,6 +38,6 @@ import { UserStatusCache } from './user-status.cache.js';
     JwtStrategy,
     PassportJwtGuard,
   ],
-  exports: [SessionsService, SessionCookies, AccessTokens],
+  exports: [SessionsService, SessionCookies, AccessTokens, BrowserSessions],
 })
 export class AuthModule {}

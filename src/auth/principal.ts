@@ -1,4 +1,5 @@
 import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
+import type { SignInMethod } from './tokens/access-tokens.js';
 
 /** Who is calling: an API token of an automation, or a signed-in user. */
 export type Principal = ApiTokenPrincipal | UserPrincipal;
@@ -15,6 +16,8 @@ export interface UserPrincipal {
   email: string;
   username: string;
   isAdmin: boolean;
+  /** How this session began, when its token says so. */
+  signInMethod?: SignInMethod;
 }
 
 declare module 'fastify' {

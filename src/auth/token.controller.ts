@@ -30,7 +30,7 @@ export class TokenController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
     const subject = await this.login.login(body.username ?? body.email ?? '', body.password, request.ip);
-    const pair = await this.sessions.start(subject);
+    const pair = await this.sessions.start(subject, 'password');
     if (wantsCookies(request, cookie)) this.cookies.set(reply, pair);
     void reply.header('cache-control', 'no-store');
     return pair;

@@ -1,3 +1,5 @@
+import { safeNext } from '../common/safe-next.js';
+
 /**
  * Where a successful SSO login sends the browser: `next` when it is a path on this service, else the
  * fallback when given, else the URL it came to with the token parameter removed (other parameters kept). Anything that could leave
@@ -17,20 +19,4 @@ export function redirectTarget(
   url.searchParams.delete(tokenParam);
   url.searchParams.delete('next');
   return `${url.pathname}${url.search}`;
-}
-
-export function safeNext(next: string, publicUrl: string): string | undefined {
-  // Browsers treat backslashes as slashes and drop tabs/newlines inside URLs; refuse rather than guess.
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (!next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next))
-    return undefined;
-  const base = new URL(publicUrl);
-  let resolved: URL;
-  try {
-    resolved = new URL(next, base);
-  } catch {
-    return undefined;
-  }
-  if (resolved.origin !== base.origin) return undefined;
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
 }

@@ -65,12 +65,15 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
     }
     const { user, created } = await this.users.signInFromSso(identity, this.config.sso.autoCreateUsers);
     if (created) this.logger.log(`Created user from SSO: ${user.email}`);
-    const pair = await this.sessions.start({
-      id: user.id,
-      email: user.email,
-      username: user.username,
-      isAdmin: user.isAdmin,
-    });
+    const pair = await this.sessions.start(
+      {
+        id: user.id,
+        email: user.email,
+        username: user.username,
+        isAdmin: user.isAdmin,
+      },
+      'sso',
+    );
     this.logger.log(`User auto-logged in: ${user.email}`);
     return { pair, email: user.email };
   }

@@ -8,7 +8,7 @@ import type { UserPrincipal } from '../principal.js';
 import { ACCESS_COOKIE } from '../session-cookies.js';
 import { ACCESS_TOKEN_TYPE, type AccessClaims, invalid } from '../tokens/access-tokens.js';
 import { SigningKeys } from '../tokens/signing-keys.js';
-import { UserStatusCache } from '../user-status.cache.js';
+import { AccessPrincipals } from '../access-principals.js';
 
 interface CompleteJwt {
   header: { typ?: unknown };
@@ -25,7 +25,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     keys: SigningKeys,
     config: AppConfig,
-    private readonly statuses: UserStatusCache,
+    private readonly principals: AccessPrincipals,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromExtractors([
@@ -41,18 +41,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(decoded: CompleteJwt): Promise<UserPrincipal> {
+  validate(decoded: CompleteJwt): Promise<UserPrincipal> {
     const { header, payload } = decoded;
     if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string')
       throw invalid('Invalid access token');
-    const status = await this.statuses.get(payload.sub);
-    if (!status?.isActive) throw invalid('The user of this token is no longer active');
-    return {
-      kind: 'user',
-      userId: payload.sub,
-      email: payload.email,
-      username: payload.username,
-      isAdmin: status.isAdmin,
-    };
+    return this.principals.fromClaims(payload);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { SignInMethod } from '../tokens/access-tokens.js';
 
 export interface NewRefreshToken {
   id: string;
@@ -9,6 +10,7 @@ export interface NewRefreshToken {
   accessJti: string;
   issuedAt: Date;
   expiresAt: Date;
+  signInMethod: SignInMethod;
 }
 
 export interface RefreshTokenRow extends NewRefreshToken {
@@ -17,8 +19,8 @@ export interface RefreshTokenRow extends NewRefreshToken {
   revokedAt: Date | null;
 }
 
-/** A successor's own fields; its family and user are the spent token's. */
-export type SuccessorToken = Omit<NewRefreshToken, 'familyId' | 'userId'>;
+/** A successor's own fields; its family, user and sign-in method are the spent token's. */
+export type SuccessorToken = Omit<NewRefreshToken, 'familyId' | 'userId' | 'signInMethod'>;
 
 export type RotationOutcome =
   { kind: 'rotated'; spent: RefreshTokenRow } | { kind: 'not_rotated'; current: RefreshTokenRow | undefined };
@@ -33,10 +35,11 @@ interface Row {
   spent_at: Date | null;
   successor_id: string | null;
   revoked_at: Date | null;
+  sign_in_method: SignInMethod;
 }
 
 const COLUMNS =
-  'id, family_id, user_id, access_jti, issued_at, expires_at, spent_at, successor_id, revoked_at';
+  'id, family_id, user_id, access_jti, issued_at, expires_at, spent_at, successor_id, revoked_at, sign_in_method';
 
 @Injectable()
 export class RefreshTokensRepository {
@@ -44,9 +47,17 @@ export class RefreshTokensRepository {
 
   async insert(token: NewRefreshToken): Promise<void> {
     await this.db.query(
-      `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [token.id, token.familyId, token.userId, token.accessJti, token.issuedAt, token.expiresAt],
+      `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        token.id,
+        token.familyId,
+        token.userId,
+        token.accessJti,
+        token.issuedAt,
+        token.expiresAt,
+        token.signInMethod,
+      ],
     );
   }
 
@@ -68,8 +79,8 @@ export class RefreshTokensRepository {
         return { kind: 'not_rotated', current: rows[0] && toToken(rows[0]) };
       }
       await tx.query(
-        `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
+        `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         [
           successor.id,
           spent[0].family_id,
@@ -77,6 +88,7 @@ export class RefreshTokensRepository {
           successor.accessJti,
           successor.issuedAt,
           successor.expiresAt,
+          spent[0].sign_in_method,
         ],
       );
       return { kind: 'rotated', spent: toToken(spent[0]) };
@@ -115,5 +127,6 @@ function toToken(row: Row): RefreshTokenRow {
     spentAt: row.spent_at,
     successorId: row.successor_id,
     revokedAt: row.revoked_at,
+    signInMethod: row.sign_in_method,
   };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../common/errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { UsersService } from '../../users/users.service.js';
-import { AccessTokens, invalid, type TokenSubject } from '../tokens/access-tokens.js';
+import { AccessTokens, invalid, type SignInMethod, type TokenSubject } from '../tokens/access-tokens.js';
 import { SigningKeys } from '../tokens/signing-keys.js';
 import { refreshTokenId, refreshTokenValue } from './refresh-token-value.js';
 import {
@@ -56,8 +56,8 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Starts a session for a user who just proved who they are (password or SSO). */
-  async start(subject: TokenSubject): Promise<TokenPair> {
-    const access = this.accessTokens.issue(subject);
+  async start(subject: TokenSubject, method: SignInMethod): Promise<TokenPair> {
+    const access = this.accessTokens.issue(subject, method);
     const id = randomUUID();
     await this.tokens.insert({
       id,
@@ -66,6 +66,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       accessJti: access.jti,
       issuedAt: new Date(access.iat * 1000),
       expiresAt: this.refreshExpiry(access.iat),
+      signInMethod: method,
     });
     return this.pair(subject.id, access.token, id);
   }
@@ -77,7 +78,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     const outcome = await this.tokens.rotate(id, successor);
     if (outcome.kind === 'rotated') {
       const subject = await this.activeSubject(outcome.spent);
-      const access = this.accessTokens.issue(subject, {
+      const access = this.accessTokens.issue(subject, outcome.spent.signInMethod, {
         jti: successor.accessJti,
         iat: epoch(successor.issuedAt),
       });
@@ -118,7 +119,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     const successor = await this.tokens.findById(token.successorId);
     if (!successor || successor.revokedAt) throw invalid('Invalid refresh token');
     const subject = await this.activeSubject(successor);
-    const access = this.accessTokens.issue(subject, {
+    const access = this.accessTokens.issue(subject, successor.signInMethod, {
       jti: successor.accessJti,
       iat: epoch(successor.issuedAt),
     });

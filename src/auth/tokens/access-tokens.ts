@@ -8,6 +8,12 @@ import { SigningKeys } from './signing-keys.js';
 /** RFC 9068 §2.1: our access tokens say what they are, so no other JWT signed with the key passes as one. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
+/** How a session began; kept by every refresh of it. */
+export type SignInMethod = 'password' | 'sso';
+
+// RFC 8176 names password sign-in `pwd`; it has no value for a partner's federated login, so `sso` it is.
+const AMR: Record<SignInMethod, string> = { password: 'pwd', sso: 'sso' };
+
 export interface AccessClaims {
   sub: string;
   email: string;
@@ -17,6 +23,8 @@ export interface AccessClaims {
   exp: number;
   iss: string;
   jti: string;
+  /** Absent from tokens issued before sign-in methods were recorded. */
+  amr?: string[];
 }
 
 export interface TokenSubject {
@@ -72,7 +80,11 @@ export class AccessTokens {
   }
 
   /** Issues a token; given `jti` and `iat`, the same claims again (the refresh grace window needs that). */
-  issue(subject: TokenSubject, reuse?: { jti: string; iat: number }): IssuedAccessToken {
+  issue(
+    subject: TokenSubject,
+    method: SignInMethod,
+    reuse?: { jti: string; iat: number },
+  ): IssuedAccessToken {
     const jti = reuse?.jti ?? randomUUID();
     const iat = reuse?.iat ?? Math.floor(Date.now() / 1000);
     const token = this.signer({
@@ -80,6 +92,7 @@ export class AccessTokens {
       email: subject.email,
       username: subject.username,
       is_admin: subject.isAdmin,
+      amr: [AMR[method]],
       jti,
       iat,
     });
@@ -107,6 +120,12 @@ export class AccessTokens {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The sign-in method an access token records, when it records one we know. */
+export function signInMethodOf(claims: AccessClaims): SignInMethod | undefined {
+  const amr = Array.isArray(claims.amr) ? claims.amr : [];
+  return (Object.keys(AMR) as SignInMethod[]).find((method) => amr.includes(AMR[method]));
+}
 
 function isClaims(p: AccessClaims): boolean {
   return (

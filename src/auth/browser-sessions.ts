@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../common/errors.js';
+import { AccessPrincipals } from './access-principals.js';
+import type { UserPrincipal } from './principal.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, SessionCookies } from './session-cookies.js';
+import { SessionsService } from './sessions/sessions.service.js';
+
+// What a finished session looks like to a page: sign in again. Anything else (the database down) is a failure.
+const SESSION_OVER = new Set(['invalid_token', 'token_expired', 'refresh_token_reused']);
+
+/**
+ * The session of a browser opening one of our pages. The access cookie lives as long as its token; when it
+ * has gone, the refresh cookie is rotated here (as `POST /token/refresh` would), so a person who comes back
+ * after a coffee sees the page instead of the sign-in form. Reading a page changes no data, so a
+ * cross-site GET that triggers this gains the other site nothing: the new cookies go to the browser only.
+ */
+@Injectable()
+export class BrowserSessions {
+  constructor(
+    private readonly principals: AccessPrincipals,
+    private readonly sessions: SessionsService,
+    private readonly cookies: SessionCookies,
+  ) {}
+
+  /** The signed-in user, or undefined (with the dead cookies cleared) when the browser has no session. */
+  async resolve(request: FastifyRequest, reply: FastifyReply): Promise<UserPrincipal | undefined> {
+    const access = request.cookies[ACCESS_COOKIE];
+    if (access !== undefined) {
+      const principal = await this.principals.fromToken(access).catch(sessionOver);
+      if (principal) return principal;
+    }
+    const refresh = request.cookies[REFRESH_COOKIE];
+    if (refresh === undefined) return undefined;
+    const pair = await this.sessions.refresh(refresh).catch(sessionOver);
+    const principal = pair && (await this.principals.fromToken(pair.access_token).catch(sessionOver));
+    if (!pair || !principal) {
+      this.cookies.clear(reply);
+      return undefined;
+    }
+    this.cookies.set(reply, pair);
+    return principal;
+  }
+}
+
+function sessionOver(error: unknown): undefined {
+  if (error instanceof DomainError && SESSION_OVER.has(error.code)) return undefined;
+  throw error;
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BrowserSessions } from '../auth/browser-sessions.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { safeNext } from '../common/safe-next.js';
+import { AppConfig } from '../config/app-config.js';
+import { toUserView } from '../users/user.view.js';
+import { UsersService } from '../users/users.service.js';
+import { directoryPage } from './views/directory.view.js';
+import { loginPage } from './views/login.view.js';
+import { notAllowedPage } from './views/not-allowed.view.js';
+import { profilePage } from './views/profile.view.js';
+import { tokensPage } from './views/tokens.view.js';
+
+export type PageAnswer = { redirect: string } | { status: 200 | 403; html: string };
+
+/** Who may see which page: everyone signed in sees their profile; the directory and tokens are for admins. */
+@Injectable()
+export class PagesService {
+  constructor(
+    private readonly sessions: BrowserSessions,
+    private readonly users: UsersService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async login(request: FastifyRequest, reply: FastifyReply, next: unknown): Promise<PageAnswer> {
+    const target = (typeof next === 'string' && safeNext(next, this.config.publicUrl)) || '/';
+    if (await this.sessions.resolve(request, reply)) return { redirect: target };
+    return { status: 200, html: loginPage(target) };
+  }
+
+  profile(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
+    return this.page(request, reply, async (user) =>
+      profilePage(user, toUserView(await this.users.get(user.userId))),
+    );
+  }
+
+  directory(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
+    return this.page(request, reply, directoryPage, 'The directory');
+  }
+
+  tokens(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
+    return this.page(request, reply, tokensPage, 'Managing API tokens');
+  }
+
+  /** Signed out → the sign-in page (and back here after); `adminsOnly` names the page for the 403. */
+  private async page(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    render: (user: UserPrincipal) => string | Promise<string>,
+    adminsOnly?: string,
+  ): Promise<PageAnswer> {
+    const user = await this.sessions.resolve(request, reply);
+    if (!user) return { redirect: signInUrl(request.url) };
+    if (adminsOnly !== undefined && !user.isAdmin) {
+      return { status: 403, html: notAllowedPage(user, adminsOnly) };
+    }
+    return { status: 200, html: await render(user) };
+  }
+}
+
+/** The sign-in page, coming back here afterwards. */
+function signInUrl(here: string): string {
+  return here === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`;
+}
