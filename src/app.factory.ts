@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
+import { installJsonParser } from './common/json-body.js';
+import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { SsoEntry } from './sso/sso-entry.js';
 
@@ -22,19 +24,21 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: BULK_BODY_LIMIT,
     genReqId: () => randomUUID(),
-    // Prototype-poisoning payloads are refused by the JSON parser itself (400), not sanitised later.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     return503OnClosing: true,
     trustProxy: config.trustProxy,
   });
   const fastify = adapter.getInstance();
+  // Loaded now, not with Nest's plugins: its onRequest hook must parse cookies before the SSO hook below,
+  // which needs to know who (if anyone) is signed in already.
+  await fastify.register(fastifyCookie);
   // JSON only: a text/plain body is what a cross-site form or no-preflight fetch can send, so it gets 415.
   fastify.removeContentTypeParser('text/plain');
+  installJsonParser(fastify);
   applyBodyLimits(fastify);
   // Set on arrival (a cheap synchronous hook) so that every answer carries them, errors included.
+  const securityHeaders = defaultSecurityHeaders(config);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers({ 'x-request-id': request.id, 'x-content-type-options': 'nosniff' });
+    void reply.headers({ 'x-request-id': request.id, ...securityHeaders });
     done();
   });
 
@@ -62,7 +66,6 @@ export async function createApp(
     },
   );
   app.useLogger(options.logger === false ? false : options.logger);
-  await app.register(fastifyCookie);
   // Exactly the configured origins, with credentials (cookies); nothing is reflected, `null` included.
   app.enableCors({
     origin: config.corsAllowedOrigins.length > 0 ? config.corsAllowedOrigins : false,

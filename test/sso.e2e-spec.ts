@@ -505,7 +505,8 @@ describe('bad tokens: 401 sso_token_invalid, no cookie, no user', () => {
     await expectRefused(strict, `/?token=${hs(claims(email, { iss: ISSUER, aud: 'someone-else' }))}`);
     const right = await strict.request('GET', `/?token=${hs(claims(email, { iss: ISSUER, aud: AUDIENCE }))}`);
     expect(right.status).toBe(302);
-    expect(cookieValue(right, 'access_token')).toBeTruthy();
+    // this server's cookies are Secure (SameSite=None), so they carry the __Host- prefix
+    expect(cookieValue(right, '__Host-access_token')).toBeTruthy();
   });
 
   it('refuses a token without iss or without aud when JWT_SSO_ISSUER / JWT_SSO_AUDIENCE are set', async () => {
@@ -637,7 +638,7 @@ describe('logs', () => {
 });
 
 describe('iframes', () => {
-  it('the SSO redirect carries frame-ancestors, and SameSite=None cookies are Secure and Partitioned', async () => {
+  it('the SSO redirect carries frame-ancestors, and SameSite=None cookies are Secure, Partitioned and __Host-', async () => {
     const email = 'framed@partner.example';
     await strict.request('POST', '/api/users', { apiToken: WRITE_TOKEN, body: { email } });
     const res = await strict.request('GET', `/?token=${hs(claims(email, { iss: ISSUER, aud: AUDIENCE }))}`);
@@ -645,9 +646,12 @@ describe('iframes', () => {
     expect(res.headers.get('content-security-policy')).toBe(`frame-ancestors 'self' ${FRAME}`);
     const lines = setCookies(res);
     expect(lines.map((l) => l.split('=')[0])).toEqual(
-      expect.arrayContaining(['access_token', 'refresh_token', 'csrf_token']),
+      expect.arrayContaining(['__Host-access_token', '__Host-refresh_token', '__Host-csrf_token']),
     );
     for (const line of lines) {
+      // __Host-: Secure, Path=/ and no Domain, or the browser refuses the cookie
+      expect(line).toMatch(/;\s*Path=\/(;|$)/i);
+      expect(line).not.toMatch(/;\s*Domain=/i);
       expect(line).toMatch(/;\s*Secure(;|$)/i);
       expect(line).toMatch(/;\s*Partitioned(;|$)/i);
       expect(line).toMatch(/;\s*SameSite=None(;|$)/i);

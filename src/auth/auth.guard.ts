@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config.js';
 import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
 import { hasScope, type Principal, type UserPrincipal } from './principal.js';
-import { ACCESS_COOKIE, SessionCookies } from './session-cookies.js';
+import { SessionCookies } from './session-cookies.js';
 import { invalid } from './tokens/access-tokens.js';
 
 /**
@@ -75,7 +75,7 @@ export class AuthGuard implements CanActivate {
   private async authenticate(request: FastifyRequest, context: ExecutionContext): Promise<Principal> {
     const header = request.headers.authorization;
     if (header === undefined) {
-      const cookie = request.cookies[ACCESS_COOKIE];
+      const cookie = this.cookies.accessToken(request);
       if (cookie === undefined) throw invalid('Authentication required');
       this.cookies.assertCsrf(request);
       return this.userFrom(cookie, context);

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/errors.js';
 import { AccessPrincipals } from './access-principals.js';
 import type { UserPrincipal } from './principal.js';
-import { ACCESS_COOKIE, REFRESH_COOKIE, SessionCookies } from './session-cookies.js';
+import { SessionCookies } from './session-cookies.js';
 import { SessionsService } from './sessions/sessions.service.js';
 
 // What a finished session looks like to a page: sign in again. Anything else (the database down) is a failure.
@@ -25,12 +25,12 @@ export class BrowserSessions {
 
   /** The signed-in user, or undefined (with the dead cookies cleared) when the browser has no session. */
   async resolve(request: FastifyRequest, reply: FastifyReply): Promise<UserPrincipal | undefined> {
-    const access = request.cookies[ACCESS_COOKIE];
+    const access = this.cookies.accessToken(request);
     if (access !== undefined) {
       const principal = await this.principals.fromToken(access).catch(sessionOver);
       if (principal) return principal;
     }
-    const refresh = request.cookies[REFRESH_COOKIE];
+    const refresh = this.cookies.refreshToken(request);
     if (refresh === undefined) return undefined;
     const pair = await this.sessions.refresh(refresh).catch(sessionOver);
     const principal = pair && (await this.principals.fromToken(pair.access_token).catch(sessionOver));

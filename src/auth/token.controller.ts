@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from './decorators.js';
 import { LoginDto, RefreshDto } from './dto/login.dto.js';
 import { LoginService } from './login/login.service.js';
-import { REFRESH_COOKIE, SessionCookies } from './session-cookies.js';
+import { SessionCookies } from './session-cookies.js';
 import { SessionsService, type TokenPair } from './sessions/sessions.service.js';
 
 /** `POST /token`, `/token/refresh`, `/logout` (contract §3): the Flask-JWT-Extended flow. */
@@ -47,7 +47,7 @@ export class TokenController {
   ): Promise<TokenPair> {
     const fromCookie = body.refresh_token === undefined;
     if (fromCookie) this.cookies.assertCsrf(request);
-    const pair = await this.sessions.refresh(body.refresh_token ?? request.cookies[REFRESH_COOKIE] ?? '');
+    const pair = await this.sessions.refresh(body.refresh_token ?? this.cookies.refreshToken(request) ?? '');
     if (fromCookie) this.cookies.set(reply, pair);
     void reply.header('cache-control', 'no-store');
     return pair;
@@ -62,7 +62,7 @@ export class TokenController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    const cookieToken = request.cookies[REFRESH_COOKIE];
+    const cookieToken = this.cookies.refreshToken(request);
     if (body.refresh_token === undefined && cookieToken !== undefined) this.cookies.assertCsrf(request);
     await this.sessions.end(body.refresh_token ?? cookieToken);
     this.cookies.clear(reply);

@@ -55,6 +55,22 @@ describe('mapError', () => {
     });
   });
 
+  it('maps a data exception from PostgreSQL (NUL in text) to a 400, never echoing it', () => {
+    const nul = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: '22021',
+    });
+    const mapped = mapError(nul);
+    expect(mapped).toMatchObject({ status: 400, unexpected: false, body: { code: 'validation_failed' } });
+    expect(JSON.stringify(mapped.body)).not.toMatch(/UTF8|0x00/);
+    // TypeORM wraps the driver's error
+    expect(mapError({ driverError: { code: '22P02' } }).status).toBe(400);
+  });
+
+  it('finds a domain error that Nest wrapped (thrown in a Fastify hook or parser)', () => {
+    const cause = new DomainError('invalid_json', 'too deep');
+    expect(mapError(new HttpException('x', 400, { cause })).body).toMatchObject({ code: 'invalid_json' });
+  });
+
   it('maps Nest HTTP exceptions to codes', () => {
     expect(mapError(new NotFoundException()).body.code).toBe('not_found');
     expect(mapError(new BadRequestException('Validation failed (uuid is expected)')).body).toMatchObject({

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { pgError } from '../database/pg-error.js';
 import { DomainError, type ErrorBody, type ErrorCode, errorBody } from './errors.js';
 
 export interface MappedError {
@@ -45,6 +46,10 @@ const UNAVAILABLE_MESSAGES = [
   'Connection ended unexpectedly',
 ];
 
+// Class 22 (data exception): a value PostgreSQL cannot store or compare — NUL in text, a malformed number or
+// date, a string over a column's length. Input that slipped past validation, never the server's fault.
+const DATA_EXCEPTIONS = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05']);
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
@@ -59,14 +64,25 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 export function mapError(error: unknown): MappedError {
-  if (error instanceof DomainError) {
-    return expected(errorBody(error.code, error.message, error.problems), error.headers);
+  // Nest wraps what Fastify's hooks and parsers throw in an HttpException, the original as `cause`.
+  const domainError = [error, error instanceof HttpException ? error.cause : undefined].find(
+    (candidate) => candidate instanceof DomainError,
+  );
+  if (domainError) {
+    return expected(
+      errorBody(domainError.code, domainError.message, domainError.problems),
+      domainError.headers,
+    );
   }
   const fastifyError = fastifyErrorOf(error);
   if (fastifyError) return expected(errorBody(fastifyError.code, fastifyError.message));
   if (error instanceof HttpException) {
     const code = HTTP_STATUS_CODES[error.getStatus()];
     if (code) return expected(errorBody(code, httpExceptionMessage(error)));
+  }
+  const { code } = pgError(error);
+  if (code !== undefined && DATA_EXCEPTIONS.has(code)) {
+    return expected(errorBody('validation_failed', 'A value in the request cannot be stored or searched'));
   }
   if (isDatabaseUnavailable(error)) {
     const body = errorBody('database_unavailable', 'The database is unavailable; try again shortly');

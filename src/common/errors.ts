@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   sso_user_unknown: 403,
   not_found: 404,
   conflict: 409,
+  session_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

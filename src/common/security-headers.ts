@@ -1,5 +1,18 @@
 import type { AppConfig } from '../config/app-config.js';
 
+/**
+ * Headers every answer carries. API answers may never be framed (`frame-ancestors 'none'`; the pages and the
+ * SSO landing replace it with their own policy), are never sniffed into another type, and over https tell
+ * the browser to stay on https (HSTS; without includeSubDomains, which would bind the operator's other hosts).
+ */
+export function defaultSecurityHeaders(config: AppConfig): Readonly<Record<string, string>> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "frame-ancestors 'none'",
+    ...(config.publicUrl.startsWith('https://') ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+  };
+}
+
 /** CSP for pages: who may frame them (FRAME_ANCESTORS; none configured = this origin only). */
 export function pageFramePolicy(config: AppConfig): string {
   return ["frame-ancestors 'self'", ...config.frameAncestors].join(' ');

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BrowserSessions } from '../auth/browser-sessions.js';
 import { SessionCookies } from '../auth/session-cookies.js';
+import { DomainError } from '../common/errors.js';
 import { sendError } from '../common/http-error.filter.js';
 import { pageFramePolicy } from '../common/security-headers.js';
 import { AppConfig } from '../config/app-config.js';
@@ -25,6 +27,7 @@ export class SsoEntry {
   constructor(
     private readonly sso: SsoService,
     private readonly cookies: SessionCookies,
+    private readonly sessions: BrowserSessions,
     private readonly config: AppConfig,
     verifier: SsoTokenVerifier,
   ) {
@@ -56,8 +59,19 @@ export class SsoEntry {
       'content-security-policy': pageFramePolicy(this.config),
     });
     try {
-      const { pair } = await this.sso.login(token);
-      this.cookies.set(reply, pair);
+      refuseUnlessNavigation(request);
+      const checked = await this.sso.check(token);
+      // Login CSRF: a link from another site must not silently swap the person signed in here for someone
+      // else. Keycloak answers the same way; signing out first is one click on the profile page.
+      const current = await this.sessions.resolve(request, reply);
+      if (current && current.email !== checked.identity.email) {
+        throw new DomainError(
+          'session_conflict',
+          `You are signed in as ${current.email}, and this sign-in link is for another account. ` +
+            'Sign out first, then open the link again.',
+        );
+      }
+      this.cookies.set(reply, await this.sso.signIn(checked));
       return reply.redirect(
         redirectTarget(request.url, this.config.sso.tokenParam, next, this.config.publicUrl, fallback),
         302,
@@ -66,5 +80,17 @@ export class SsoEntry {
       sendError(error, request, reply, this.logger);
       return reply;
     }
+  }
+}
+
+/**
+ * A sign-in link is for the browser to open (a page or an iframe), never for a page on another site to
+ * fetch in the background (`<img>`, `fetch`), which could otherwise drop a session into the browser
+ * unseen. Fetch Metadata says which it is; clients that do not send it (curl, old browsers) pass.
+ */
+function refuseUnlessNavigation(request: FastifyRequest): void {
+  const mode = request.headers['sec-fetch-mode'];
+  if (mode !== undefined && mode !== 'navigate') {
+    throw new DomainError('forbidden', 'Open sign-in links in the browser; they cannot be fetched');
   }
 }

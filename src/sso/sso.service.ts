@@ -3,11 +3,19 @@ import { SessionsService, type TokenPair } from '../auth/sessions/sessions.servi
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { UsersService } from '../users/users.service.js';
-import { mapSsoClaims } from './sso-claims.js';
+import { mapSsoClaims, type SsoIdentity } from './sso-claims.js';
 import { SsoReplayRepository } from './sso-replay.repository.js';
 import { SsoTokenRejected, SsoTokenVerifier } from './sso-token-verifier.js';
 
 const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
+
+/** A partner token whose signature and claims passed, not yet used: nothing is written until `signIn`. */
+export interface CheckedSsoToken {
+  identity: SsoIdentity;
+  issuer: string;
+  jti?: string;
+  exp: number;
+}
 
 /** Partner-token login: verify, accept each jti once, find or create the user, start our session. */
 @Injectable()
@@ -36,7 +44,8 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.cleanup);
   }
 
-  async login(token: string): Promise<{ pair: TokenPair; email: string }> {
+  /** Verifies a partner token and reads who it names, with no side effect (the jti is not spent yet). */
+  async check(token: string): Promise<CheckedSsoToken> {
     if (!this.verifier.enabled) {
       throw new DomainError('sso_token_invalid', 'Single sign-on is not configured on this server');
     }
@@ -56,9 +65,15 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
       throw new DomainError('sso_token_invalid', 'The sign-in link does not name a usable account');
     }
     this.logger.log(`JWT token verified for email: ${identity.email}`);
-    if (verified.jti !== undefined) {
-      const expiresAt = new Date((verified.exp + this.config.sso.leeway) * 1000);
-      if (!(await this.replay.claim(verified.issuer, verified.jti, expiresAt))) {
+    return { identity, issuer: verified.issuer, jti: verified.jti, exp: verified.exp };
+  }
+
+  /** Spends the token (once per jti, across instances), finds or creates the user, starts our session. */
+  async signIn(checked: CheckedSsoToken): Promise<TokenPair> {
+    const { identity } = checked;
+    if (checked.jti !== undefined) {
+      const expiresAt = new Date((checked.exp + this.config.sso.leeway) * 1000);
+      if (!(await this.replay.claim(checked.issuer, checked.jti, expiresAt))) {
         this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
         throw new DomainError('sso_token_replayed', 'This sign-in link was already used');
       }
@@ -75,6 +90,6 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
       'sso',
     );
     this.logger.log(`User auto-logged in: ${user.email}`);
-    return { pair, email: user.email };
+    return pair;
   }
 }

@@ -1,7 +1,14 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
-import { MaxBytes } from '../../common/validators.js';
+import { MaxBytes, NoControlCharacters } from '../../common/validators.js';
 import { MAX_PASSWORD_BYTES } from '../passwords/password-hasher.js';
+
+// Surrounding whitespace is forgiven (it is trimmed when the identifier is normalised); control characters
+// inside are not: they name no account, and NUL cannot even be compared in PostgreSQL.
+const trimmed = Transform(({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim() : value,
+);
 
 export class LoginDto {
   @ApiPropertyOptional({ description: 'Username or email', example: 'ada@example.com' })
@@ -9,6 +16,8 @@ export class LoginDto {
   @IsString()
   @MinLength(1)
   @MaxLength(320)
+  @trimmed
+  @NoControlCharacters()
   username?: string;
 
   @ApiPropertyOptional({ description: 'Accepted in place of username' })
@@ -16,6 +25,8 @@ export class LoginDto {
   @IsString()
   @MinLength(1)
   @MaxLength(320)
+  @trimmed
+  @NoControlCharacters()
   email?: string;
 
   // Checked before any hashing: an oversized password is a 400, not a slow 401.

@@ -5,13 +5,13 @@ import type { Algorithm } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config.js';
 import type { UserPrincipal } from '../principal.js';
-import { ACCESS_COOKIE } from '../session-cookies.js';
-import { ACCESS_TOKEN_TYPE, type AccessClaims, invalid } from '../tokens/access-tokens.js';
+import { SessionCookies } from '../session-cookies.js';
+import { type AccessClaims, type AccessTokenHeader, AccessTokens, invalid } from '../tokens/access-tokens.js';
 import { SigningKeys } from '../tokens/signing-keys.js';
 import { AccessPrincipals } from '../access-principals.js';
 
 interface CompleteJwt {
-  header: { typ?: unknown };
+  header: AccessTokenHeader;
   payload: AccessClaims;
 }
 
@@ -26,11 +26,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     keys: SigningKeys,
     config: AppConfig,
     private readonly principals: AccessPrincipals,
+    private readonly tokens: AccessTokens,
+    cookies: SessionCookies,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromExtractors([
         ExtractJwt.fromAuthHeaderAsBearerToken(),
-        (request: FastifyRequest) => request.cookies[ACCESS_COOKIE] ?? null,
+        (request: FastifyRequest) => cookies.accessToken(request) ?? null,
       ]),
       // jsonwebtoken 9 takes KeyObjects; @types/passport-jwt predates that and only knows string | Buffer.
       secretOrKey: keys.verificationKey as unknown as Buffer,
@@ -43,8 +45,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   validate(decoded: CompleteJwt): Promise<UserPrincipal> {
     const { header, payload } = decoded;
-    if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string')
-      throw invalid('Invalid access token');
+    if (!this.tokens.isOurs(header, payload)) throw invalid('Invalid access token');
     return this.principals.fromClaims(payload);
   }
 }

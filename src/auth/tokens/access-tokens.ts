@@ -44,16 +44,29 @@ export interface IssuedAccessToken {
 // RFC 6750 §3: tell the client which scheme failed and why.
 export const BEARER_CHALLENGE = 'Bearer realm="latchkey", error="invalid_token"';
 const MAX_TOKEN_LENGTH = 8192;
+// Our own instances' clocks may disagree a little; an `iat` further ahead than this was not made by us.
+const CLOCK_SKEW_SECONDS = 30;
+// The only header members we write. Anything else (jku, x5u, jwk, x5c, crit, b64, cty) can only come from
+// someone else's hands, so it is refused rather than interpreted (RFC 8725 §3.1, RFC 7515 §4.1.11).
+const HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
+
+export interface AccessTokenHeader {
+  typ?: unknown;
+  kid?: unknown;
+  [member: string]: unknown;
+}
 
 /** Signs and verifies the access tokens this service issues (fast-jwt; pinned algorithm, issuer and type). */
 @Injectable()
 export class AccessTokens {
   private readonly signer: (payload: Record<string, unknown>) => string;
-  private readonly verifier: (token: string) => { header: { typ?: unknown }; payload: AccessClaims };
+  private readonly verifier: (token: string) => { header: AccessTokenHeader; payload: AccessClaims };
+  private readonly kid?: string;
   readonly ttl: number;
 
   constructor(keys: SigningKeys, config: AppConfig) {
     this.ttl = config.jwt.accessTtl;
+    this.kid = keys.kid;
     this.signer = createSigner({
       key: keys.signingMaterial,
       algorithm: keys.algorithm,
@@ -102,7 +115,7 @@ export class AccessTokens {
   /** The claims of a valid access token; `invalid_token` or `token_expired` otherwise. */
   verify(token: string): AccessClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw invalid('The access token is too long');
-    let decoded: { header: { typ?: unknown }; payload: AccessClaims };
+    let decoded: { header: AccessTokenHeader; payload: AccessClaims };
     try {
       decoded = this.verifier(token);
     } catch (error) {
@@ -113,9 +126,22 @@ export class AccessTokens {
       }
       throw invalid('Invalid access token');
     }
-    const { header, payload } = decoded;
-    if (header.typ !== ACCESS_TOKEN_TYPE || !isClaims(payload)) throw invalid('Invalid access token');
-    return payload;
+    if (!this.isOurs(decoded.header, decoded.payload)) throw invalid('Invalid access token');
+    return decoded.payload;
+  }
+
+  /**
+   * What the signature alone does not prove: the token has exactly the shape we issue. Both verifiers
+   * (fast-jwt here, passport-jwt in JwtStrategy) end in this check, so their rules cannot drift apart.
+   */
+  isOurs(header: AccessTokenHeader, payload: AccessClaims): boolean {
+    if (Object.keys(header).some((member) => !HEADER_MEMBERS.has(member))) return false;
+    if (header.typ !== ACCESS_TOKEN_TYPE || header.kid !== this.kid) return false;
+    if (!isClaims(payload)) return false;
+    // We never issue tokens for another audience, dated in the future, or living longer than the TTL.
+    if ('aud' in payload) return false;
+    if (payload.iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS) return false;
+    return payload.exp - payload.iat <= this.ttl;
   }
 }
 
@@ -134,7 +160,11 @@ function isClaims(p: AccessClaims): boolean {
     typeof p.email === 'string' &&
     typeof p.username === 'string' &&
     typeof p.is_admin === 'boolean' &&
-    typeof p.jti === 'string'
+    typeof p.jti === 'string' &&
+    typeof p.iss === 'string' &&
+    Number.isSafeInteger(p.iat) &&
+    Number.isSafeInteger(p.exp) &&
+    (p.amr === undefined || (Array.isArray(p.amr) && p.amr.every((m) => typeof m === 'string')))
   );
 }
 

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { NoControlCharacters } from '../../common/validators.js';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -9,6 +10,7 @@ export class ListUsersQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @NoControlCharacters()
   search?: string;
 
   @ApiPropertyOptional({ minimum: 1, default: 1 })

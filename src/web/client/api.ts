@@ -30,15 +30,18 @@ export interface ApiAnswer<T> {
   body: T;
 }
 
-const CSRF_COOKIE = 'csrf_token';
+// `__Host-` prefixed when Latchkey runs on https (see src/auth/session-cookies.ts).
+const CSRF_COOKIES = ['__Host-csrf_token', 'csrf_token'];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function csrfToken(): string {
-  for (const part of document.cookie.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === CSRF_COOKIE) return decodeURIComponent(value.join('='));
-  }
-  return '';
+  const cookies = new Map(
+    document.cookie.split(';').map((part): [string, string] => {
+      const [name, ...value] = part.trim().split('=');
+      return [name, decodeURIComponent(value.join('='))];
+    }),
+  );
+  return CSRF_COOKIES.map((name) => cookies.get(name)).find((value) => value !== undefined) ?? '';
 }
 
 /** One request, without any session handling: the sign-in form uses it directly. */

@@ -1,0 +1,18 @@
+import { nestingExceeds } from './json-body.js';
+
+describe('nestingExceeds', () => {
+  it('counts objects and arrays alike', () => {
+    expect(nestingExceeds('[[{"a":[1]}]]', 4)).toBe(false);
+    expect(nestingExceeds('[[{"a":[1]}]]', 3)).toBe(true);
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    const deepInString = JSON.stringify({ a: '[[[[[[[[{{{{', b: 'x\\"[[[[[[' });
+    expect(nestingExceeds(deepInString, 1)).toBe(false);
+  });
+
+  it('handles flat bulk bodies and the pathological case', () => {
+    expect(nestingExceeds(JSON.stringify([{ email: 'a@b.c' }, { email: 'd@e.f' }]), 2)).toBe(false);
+    expect(nestingExceeds('['.repeat(100_000), 32)).toBe(true);
+  });
+});
