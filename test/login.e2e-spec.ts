@@ -225,7 +225,11 @@ describe('POST /token: failed login', () => {
     ];
     for (const res of answers) expectBadLogin(res);
     expect(new Set(answers.map((r) => r.text)).size).toBe(1);
-    expect(new Set(answers.map((r) => r.headers.get('content-type'))).size).toBe(1);
+    // the same headers too, but for the ones that differ on every answer
+    const headerSets = answers.map((r) =>
+      JSON.stringify([...r.headers].filter(([name]) => !['date', 'x-request-id'].includes(name))),
+    );
+    expect(new Set(headerSets).size).toBe(1);
   });
 
   it('takes about the same time for unknown user, wrong password and inactive user', async () => {
@@ -291,6 +295,11 @@ describe('POST /token: malformed bodies', () => {
     ['missing username and email', { password: PASSWORD }],
     ['password as a number', { username: 'ada', password: 12345678 }],
     ['username as an object', { username: { $gt: '' }, password: PASSWORD }],
+    ['username as {$ne: null}', { username: { $ne: null }, password: { $ne: null } }],
+    ['username as an array', { username: ['ada'], password: PASSWORD }],
+    ['a NUL inside the username', { username: 'ada\u0000@login.example', password: PASSWORD }],
+    ['CRLF inside the username', { username: 'ada\r\nX-Injected: 1', password: PASSWORD }],
+    ['a NUL inside the email', { email: 'ada@login.example\u0000', password: PASSWORD }],
     ['email as an object', { email: { $gt: '' }, password: PASSWORD }],
     ['password over 1024 bytes', { username: 'ada', password: 'p'.repeat(1025) }],
     ['password over 1024 bytes in multi-byte characters', { username: 'ada', password: 'é'.repeat(513) }],

@@ -15,5 +15,8 @@ export function safeNext(next: string, publicUrl: string): string | undefined {
     return undefined;
   }
   if (resolved.origin !== base.origin) return undefined;
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  // Dot segments can fold a path into `//host` (`/..//evil` resolves to `//evil`), which a browser would
+  // read as another site: judge the result, not only the input.
+  const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  return path.startsWith('//') ? undefined : path;
 }

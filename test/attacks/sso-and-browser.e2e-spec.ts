@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { cookieHeader, cookieLogin, partnerToken, setCookies } from '../support/session.js';
+import { startServer, WRITE_TOKEN, type HttpResult, type TestServer } from '../support/server.js';
+
+/**
+ * What a browser attacker tries: open redirects after an SSO landing, login CSRF (switching a signed-in
+ * person to another account, or dropping a session by a background request), and the headers and cookie
+ * flags that keep pages and API answers out of other sites' hands.
+ */
+
+const SSO_SECRET = 'partner-secret-for-the-browser-attack-suite-0123';
+const PUBLIC = 'https://latchkey.example';
+const ALICE = { email: 'alice@csrf.example', password: 'alice password 123' };
+
+let t: TestServer; // plain http, SSO with auto-create
+let secure: TestServer; // behind https (PUBLIC_URL), for HSTS and __Host- cookies
+
+beforeAll(async () => {
+  [t, secure] = await Promise.all([
+    startServer({ JWT_SSO_SECRET: SSO_SECRET, JWT_SSO_AUTO_CREATE_USERS: 'true' }),
+    startServer({ PUBLIC_URL: PUBLIC, JWT_ISSUER: PUBLIC }),
+  ]);
+  for (const server of [t, secure]) {
+    const res = await server.request('POST', '/api/users', { apiToken: WRITE_TOKEN, body: ALICE });
+    expect(res.status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  await Promise.all([t?.stop(), secure?.stop()]);
+});
+
+const landing = (email: string, extra: Record<string, unknown> = {}): string =>
+  partnerToken(SSO_SECRET, { email, ...extra });
+
+async function usersNamed(email: string): Promise<number> {
+  const { rows } = await t.db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+  return rows[0].n;
+}
+
+describe('open redirects after an SSO landing', () => {
+  // The usual bypasses: scheme-relative, backslashes, control characters, encodings, userinfo, schemes.
+  const attempts = [
+    '//evil.example',
+    '///evil.example',
+    '////evil.example/',
+    '/\\evil.example',
+    '\\/evil.example',
+    '\\\\evil.example',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\r\n/evil.example',
+    ' //evil.example',
+    'https://evil.example',
+    'https:evil.example',
+    'http:/\\evil.example',
+    'HTTPS://EVIL.EXAMPLE',
+    'javascript:alert(document.domain)',
+    'JaVaScRiPt:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'evil.example',
+    '@evil.example',
+    'https://latchkey.example@evil.example',
+    `${PUBLIC}.evil.example`,
+    '%2F%2Fevil.example',
+    '/%5Cevil.example',
+    '/..//evil.example',
+    '/.//evil.example',
+  ];
+
+  it.each(attempts)('next=%j never leaves the site', async (next) => {
+    const res = await t.request(
+      'GET',
+      `/sso/login?token=${landing(`redirect-${randomUUID()}@partner.example`)}&next=${encodeURIComponent(next)}`,
+    );
+    expect(res.status).toBe(302);
+    const location = res.headers.get('location') ?? '';
+    // a path on this origin: one slash, then no slash or backslash, no control characters
+    expect(location).toMatch(/^\/(?![/\\])/);
+    // eslint-disable-next-line no-control-regex -- the point is to find control characters
+    expect(location).not.toMatch(/[\u0000-\u001f\\]/);
+    expect(new URL(location, t.baseUrl).origin).toBe(new URL(t.baseUrl).origin);
+  });
+});
+
+describe('login CSRF', () => {
+  it('a landing for another account does not replace the signed-in person: 409, session kept, token unspent', async () => {
+    const jar = await cookieLogin(t, ALICE.email, ALICE.password);
+    const mallory = `mallory-${randomUUID()}@partner.example`;
+    const token = landing(mallory);
+    const res = await t.request('GET', `/?token=${token}`, {
+      headers: { cookie: cookieHeader(jar), accept: 'text/html' },
+    });
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.text).toContain(ALICE.email);
+    expect(Object.keys(setCookies(res))).not.toContain('access_token');
+    expect(await usersNamed(mallory)).toBe(0);
+    // Alice is still Alice
+    const me = await t.request('GET', '/api/me', { headers: { cookie: cookieHeader(jar) } });
+    expect(me.body.email).toBe(ALICE.email);
+    // the token was not spent: in a browser with no session it still works, once
+    expect((await t.request('GET', `/?token=${token}`)).status).toBe(302);
+    expect((await t.request('GET', `/?token=${token}`)).status).toBe(401);
+  });
+
+  it('API clients get the JSON error session_conflict', async () => {
+    const jar = await cookieLogin(t, ALICE.email, ALICE.password);
+    const res = await t.request(
+      'GET',
+      `/sso/login?token=${landing(`other-${randomUUID()}@partner.example`)}`,
+      {
+        headers: { cookie: cookieHeader(jar) },
+      },
+    );
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict', code: 'session_conflict' });
+  });
+
+  it('a landing for the person already signed in simply signs them in again', async () => {
+    const jar = await cookieLogin(t, ALICE.email, ALICE.password);
+    const res = await t.request('GET', `/?token=${landing(ALICE.email)}`, {
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(res.status).toBe(302);
+    expect(setCookies(res).access_token.value).toBeTruthy();
+  });
+
+  it.each(['no-cors', 'cors', 'same-origin'])(
+    'a background request (Sec-Fetch-Mode: %s) cannot drop a session into the browser',
+    async (mode) => {
+      const email = `background-${randomUUID()}@partner.example`;
+      const token = landing(email);
+      const res = await t.request('GET', `/?token=${token}`, {
+        headers: { 'sec-fetch-mode': mode, 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'image' },
+      });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('forbidden');
+      expect(res.headers.getSetCookie()).toEqual([]);
+      expect(await usersNamed(email)).toBe(0);
+      // a real navigation with the same token works: it was not spent
+      const navigation = await t.request('GET', `/?token=${token}`, {
+        headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'iframe' },
+      });
+      expect(navigation.status).toBe(302);
+    },
+  );
+
+  it.each([
+    ['text/plain', '{"username":"alice@csrf.example","password":"alice password 123"}'],
+    ['application/x-www-form-urlencoded', 'username=alice%40csrf.example&password=alice+password+123'],
+    [
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="username"\r\n\r\nalice\r\n--x--',
+    ],
+  ])('a cross-site form post to POST /token?cookie=1 (%s) sets no cookie: 415', async (type, raw) => {
+    const res = await t.request('POST', '/token?cookie=1', { raw, headers: { 'content-type': type } });
+    expect(res.status).toBe(415);
+    expect(res.body.code).toBe('unsupported_media_type');
+    expect(res.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe('headers', () => {
+  it.each([
+    ['GET', '/health'],
+    ['GET', '/api/me'],
+    ['POST', '/token'],
+    ['GET', '/no/such/route'],
+    ['GET', '/.well-known/jwks.json'],
+  ])('API answer %s %s: nosniff and frame-ancestors none', async (method, path) => {
+    const res = await t.request(method, path, method === 'POST' ? { body: {} } : {});
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('pages may be framed only by the configured ancestors (none here: this origin)', async () => {
+    const res = await t.request('GET', '/login');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+    expect(res.headers.get('content-security-policy')).not.toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('behind https: HSTS on every answer', async () => {
+    for (const path of ['/health', '/login', '/api/me', '/assets/app.css']) {
+      const res = await secure.request('GET', path);
+      expect({ path, hsts: res.headers.get('strict-transport-security') }).toEqual({
+        path,
+        hsts: 'max-age=31536000',
+      });
+    }
+  });
+});
+
+describe('cookie flags', () => {
+  function flags(line: string): string[] {
+    return line
+      .split(';')
+      .slice(1)
+      .map((a) => a.trim().toLowerCase());
+  }
+
+  it('over http: HttpOnly tokens, a readable CSRF cookie, SameSite=Lax, Path=/, no Domain', async () => {
+    const res = await t.request('POST', '/token?cookie=1', {
+      body: { username: ALICE.email, password: ALICE.password },
+    });
+    const cookies = setCookies(res);
+    expect(Object.keys(cookies).sort()).toEqual(['access_token', 'csrf_token', 'refresh_token']);
+    for (const [name, { line }] of Object.entries(cookies)) {
+      expect(flags(line)).toEqual(expect.arrayContaining(['path=/', 'samesite=lax']));
+      expect(flags(line).some((f) => f.startsWith('domain='))).toBe(false);
+      expect(flags(line).includes('httponly')).toBe(name !== 'csrf_token');
+    }
+  });
+
+  it('behind https: the same cookies, Secure and __Host- prefixed, and they work', async () => {
+    const res = await secure.request('POST', '/token?cookie=1', {
+      body: { username: ALICE.email, password: ALICE.password },
+    });
+    const cookies = setCookies(res);
+    expect(Object.keys(cookies).sort()).toEqual([
+      '__Host-access_token',
+      '__Host-csrf_token',
+      '__Host-refresh_token',
+    ]);
+    for (const [name, { line }] of Object.entries(cookies)) {
+      expect(flags(line)).toEqual(expect.arrayContaining(['secure', 'path=/', 'samesite=lax']));
+      expect(flags(line).some((f) => f.startsWith('domain='))).toBe(false);
+      expect(flags(line).includes('httponly')).toBe(name !== '__Host-csrf_token');
+    }
+    const jar = Object.fromEntries(Object.entries(cookies).map(([name, { value }]) => [name, value]));
+    const me = await secure.request('GET', '/api/me', { headers: { cookie: cookieHeader(jar) } });
+    expect(me.status).toBe(200);
+    // an unprefixed cookie (which a sibling subdomain could plant) is not read on https
+    const planted = await secure.request('GET', '/api/me', {
+      headers: { cookie: `access_token=${jar['__Host-access_token']}` },
+    });
+    expect(planted.status).toBe(401);
+    // double submit with the prefixed names
+    const refused = await secure.request('POST', '/token/refresh', {
+      body: {},
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(refused.status).toBe(403);
+    const refreshed = await secure.request('POST', '/token/refresh', {
+      body: {},
+      headers: { cookie: cookieHeader(jar), 'x-csrf-token': jar['__Host-csrf_token'] },
+    });
+    expect(refreshed.status).toBe(200);
+  });
+});
+
+function expectNoLeak(res: HttpResult): void {
+  expect(res.text).not.toMatch(/at .*\(|node_modules|QueryFailedError|SELECT |INSERT |TypeError/);
+}
+
+describe('error pages', () => {
+  it('a 409 page and a 404 page say nothing of the internals', async () => {
+    expectNoLeak(await t.request('GET', '/nope', { headers: { accept: 'text/html' } }));
+    expectNoLeak(await t.request('GET', '/sso/login?token=x.y.z', { headers: { accept: 'text/html' } }));
+  });
+});
