@@ -10,7 +10,7 @@ import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
 import { hasScope, type Principal, type UserPrincipal } from './principal.js';
 import { SessionCookies } from './session-cookies.js';
-import { invalid } from './tokens/access-tokens.js';
+import { invalid, refuseOversized } from './tokens/access-tokens.js';
 
 /**
  * The one global guard (APP_GUARD): a route is open only when marked `@Public()`. Every other route
@@ -98,6 +98,7 @@ export class AuthGuard implements CanActivate {
   /** A valid access token of a user who still exists and is active; admin rights as they are now. */
   private async userFrom(token: string, context: ExecutionContext): Promise<UserPrincipal> {
     if (this.config.jwt.verifier === 'passport') {
+      refuseOversized(token);
       await this.passport.canActivate(context);
       return context.switchToHttp().getRequest<FastifyRequest & { user: UserPrincipal }>().user;
     }

@@ -124,8 +124,20 @@ export class SsoTokenVerifier {
     if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)) {
       throw new SsoTokenRejected('claims', 'jti must be a non-empty string');
     }
-    const iss = payload.iss;
-    return { payload, issuer: typeof iss === 'string' ? iss : '', jti, exp };
+    // RFC 7519 §4.1: iss and sub are single strings; aud a string or an array of them. Anything else is
+    // not a shape a partner's library produces, and `iss` keys the replay store, so it must be one value.
+    const { iss, sub, aud } = payload;
+    if (iss !== undefined && typeof iss !== 'string')
+      throw new SsoTokenRejected('claims', 'iss must be a string');
+    if (sub !== undefined && typeof sub !== 'string')
+      throw new SsoTokenRejected('claims', 'sub must be a string');
+    if (
+      aud !== undefined &&
+      !(typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string')))
+    ) {
+      throw new SsoTokenRejected('claims', 'aud must be a string or strings');
+    }
+    return { payload, issuer: iss ?? '', jti, exp };
   }
 
   private async keyFor(header: { alg?: unknown; kid?: unknown }): Promise<Buffer | string> {

@@ -230,6 +230,52 @@ describe('characters PostgreSQL cannot store or compare', () => {
   });
 });
 
+describe('control characters elsewhere', () => {
+  it.each(['password\u0000', 'pass\r\nword', '\u0000'])(
+    'a password with %j is just a wrong password: 401, never 500',
+    async (password) => {
+      const res = await t.request('POST', '/token', {
+        body: { username: 'someone@input.example', password },
+      });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('invalid_credentials');
+    },
+  );
+
+  it.each(['first_name', 'last_name', 'username'])('CRLF in %s → 400, nothing written', async (field) => {
+    const before = await snapshot();
+    const res = await t.request('POST', '/api/users', {
+      apiToken: WRITE_TOKEN,
+      body: { email: `crlf-${randomUUID()}@input.example`, [field]: 'a\r\nb' },
+    });
+    expectCleanError(res, 400);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it.each(['created_at', 'updated_at', 'last_login_at'])(
+    '%s on POST /api/users → 400, single and bulk',
+    async (field) => {
+      const before = await snapshot();
+      const email = `stamp-${randomUUID()}@input.example`;
+      expectCleanError(
+        await t.request('POST', '/api/users', {
+          apiToken: WRITE_TOKEN,
+          body: { email, [field]: '2000-01-01T00:00:00Z' },
+        }),
+        400,
+      );
+      expectCleanError(
+        await t.request('POST', '/api/users', {
+          apiToken: WRITE_TOKEN,
+          body: [{ email: `ok-${email}` }, { email, [field]: '2000-01-01T00:00:00Z' }],
+        }),
+        400,
+      );
+      expect(await snapshot()).toBe(before);
+    },
+  );
+});
+
 describe('paging parameters', () => {
   it.each([
     'page=1;DROP TABLE users',
@@ -388,6 +434,48 @@ describe('generated bodies (fast-check): never a 5xx', () => {
       { numRuns: 120 },
     );
     await alive();
+  });
+
+  it('generated query strings on GET /api/users', async () => {
+    const param = fc.constantFrom('search', 'page', 'page_size', 'x', '__proto__', 'search[]', 'page[$gt]');
+    const raw = fc.oneof(hostile, fc.string({ maxLength: 30 }), fc.integer().map(String), fc.constant(''));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(param, raw), { maxLength: 4 }), async (pairs) => {
+        // URLSearchParams, unlike encodeURIComponent, also encodes lone surrogates (as U+FFFD)
+        const query = new URLSearchParams(pairs).toString();
+        const res = await t.request('GET', `/api/users?${query}`, { apiToken: WRITE_TOKEN });
+        if (res.status >= 500) throw new Error(`${res.status} for ?${query}: ${res.text}`);
+        if (res.status !== 200) expectCleanError(res, 400);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('generated token parameters on pages and /sso/login', async () => {
+    const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.base64String({ maxLength: 60 }), hostile);
+    const token = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.tuple(segment, segment, segment).map((parts) => parts.join('.')),
+      fc
+        .tuple(fc.jsonValue(), fc.jsonValue())
+        .map(
+          ([h, p]) =>
+            `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.x`,
+        ),
+    );
+    await fc.assert(
+      fc.asyncProperty(token, fc.constantFrom('/', '/sso/login', '/users'), async (value, path) => {
+        const res = await t.request('GET', `${path}?${new URLSearchParams({ token: value }).toString()}`);
+        if (res.status >= 500)
+          throw new Error(`${res.status} for token ${JSON.stringify(value)}: ${res.text}`);
+        expect(
+          res.headers
+            .getSetCookie()
+            .some((line) => line.startsWith('access_token=') && !line.includes('Expires=Thu, 01 Jan 1970')),
+        ).toBe(false);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('cookie-authenticated writes too (with the CSRF header)', async () => {

@@ -104,6 +104,23 @@ describe('login CSRF', () => {
     expect((await t.request('GET', `/?token=${token}`)).status).toBe(401);
   });
 
+  it('also when only the refresh cookie is left (the access cookie expired): still 409, still Alice', async () => {
+    const jar = await cookieLogin(t, ALICE.email, ALICE.password);
+    const mallory = `mallory-${randomUUID()}@partner.example`;
+    const res = await t.request('GET', `/?token=${landing(mallory)}`, {
+      headers: { cookie: `refresh_token=${jar.refresh_token}` },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('session_conflict');
+    expect(await usersNamed(mallory)).toBe(0);
+    // whatever cookies came back (the session renewed on the way) are Alice's
+    const renewed = setCookies(res).access_token?.value;
+    if (renewed) {
+      const me = await t.request('GET', '/api/me', { headers: { authorization: `Bearer ${renewed}` } });
+      expect(me.body.email).toBe(ALICE.email);
+    }
+  });
+
   it('API clients get the JSON error session_conflict', async () => {
     const jar = await cookieLogin(t, ALICE.email, ALICE.password);
     const res = await t.request(
@@ -126,12 +143,18 @@ describe('login CSRF', () => {
     expect(setCookies(res).access_token.value).toBeTruthy();
   });
 
-  it.each(['no-cors', 'cors', 'same-origin'])(
-    'a background request (Sec-Fetch-Mode: %s) cannot drop a session into the browser',
-    async (mode) => {
+  it.each([
+    ['no-cors', '/'],
+    ['cors', '/'],
+    ['same-origin', '/'],
+    ['no-cors', '/sso/login'],
+    ['cors', '/sso/login'],
+  ])(
+    'a background request (Sec-Fetch-Mode: %s) to %s cannot drop a session into the browser',
+    async (mode, path) => {
       const email = `background-${randomUUID()}@partner.example`;
       const token = landing(email);
-      const res = await t.request('GET', `/?token=${token}`, {
+      const res = await t.request('GET', `${path}?token=${token}`, {
         headers: { 'sec-fetch-mode': mode, 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'image' },
       });
       expect(res.status).toBe(403);

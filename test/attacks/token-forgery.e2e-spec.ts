@@ -1,5 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
 import { b64, decodePart, nowSeconds, signAsymmetric, signHmac } from '../support/jwt.js';
 import {
   freePort,
@@ -21,13 +27,20 @@ const SSO_SECRET = 'partner-secret-for-the-forgery-suite-0123456789';
 const PASSWORD = 'forgery suite password';
 
 const ours = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const oursRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const oursEd = generateKeyPairSync('ed25519');
 const partner = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const partnerRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = (key: KeyObject): string =>
   key.export({ type: key.type === 'private' ? 'pkcs8' : 'spki', format: 'pem' }).toString();
 
 // hs: HS256 for our tokens and the partner's. es: ES256 for both (the partner's public key as PEM).
 let hs: TestServer;
 let es: TestServer;
+let rs: TestServer; // RS256 for our tokens
+let ed: TestServer; // EdDSA for our tokens
+let viaPassport: TestServer; // HS256, verified by passport-jwt (JWT_VERIFIER=passport)
+let mixed: TestServer; // partner tokens HS256 or RS256: both a shared secret and a public key configured
 // Anything that follows a jku/x5u URL in a token would knock here.
 let trap: Server;
 let trapUrl: string;
@@ -41,7 +54,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
   });
   await new Promise<void>((resolve) => trap.listen(trapPort, '127.0.0.1', resolve));
-  [hs, es] = await Promise.all([
+  [hs, es, rs, ed, viaPassport, mixed] = await Promise.all([
     startServer({ JWT_SSO_SECRET: SSO_SECRET, JWT_SSO_AUTO_CREATE_USERS: 'true' }),
     startServer({
       JWT_ALGORITHM: 'ES256',
@@ -50,11 +63,20 @@ beforeAll(async () => {
       JWT_SSO_PUBLIC_KEY: pem(partner.publicKey),
       JWT_SSO_AUTO_CREATE_USERS: 'true',
     }),
+    startServer({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: pem(oursRsa.privateKey) }),
+    startServer({ JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: pem(oursEd.privateKey) }),
+    startServer({ JWT_VERIFIER: 'passport' }),
+    startServer({
+      JWT_SSO_SECRET: SSO_SECRET,
+      JWT_SSO_ALGORITHM: 'HS256,RS256',
+      JWT_SSO_PUBLIC_KEY: pem(partnerRsa.publicKey),
+      JWT_SSO_AUTO_CREATE_USERS: 'true',
+    }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([hs?.stop(), es?.stop()]);
+  await Promise.all([hs, es, rs, ed, viaPassport, mixed].map((server) => server?.stop()));
   trap?.close();
 });
 
@@ -173,7 +195,11 @@ const hsForgeries: [string, Forge][] = [
   [
     'exp beyond any integer (right secret)',
     (g) =>
-      `${b64(g.header)}.${b64(JSON.stringify(g.claims).replace(/"exp":\d+/, '"exp":99999999999999999999999'))}.x`,
+      signHmac(
+        g.header,
+        JSON.stringify(g.claims).replace(/"exp":\d+/, '"exp":99999999999999999999999'),
+        TEST_JWT_SECRET,
+      ),
   ],
   [
     'exp a year away (right secret)',
@@ -215,82 +241,96 @@ const hsForgeries: [string, Forge][] = [
   ],
 ];
 
-/** Forgeries of an ES256 access token: key confusion and signature tricks. */
-const esForgeries: [string, Forge][] = [
-  [
-    'HS256 keyed with our public key (PEM)',
-    (g) => signHmac({ ...g.header, alg: 'HS256' }, g.claims, pem(ours.publicKey)),
-  ],
-  [
-    'HS256 keyed with our public key (JWK JSON)',
-    (g) =>
-      signHmac(
-        { ...g.header, alg: 'HS256' },
-        g.claims,
-        JSON.stringify(ours.publicKey.export({ format: 'jwk' })),
-      ),
-  ],
-  [
-    'HS256 keyed with our public key (DER)',
-    (g) =>
-      signHmac(
-        { ...g.header, alg: 'HS256' },
-        g.claims,
-        ours.publicKey.export({ type: 'spki', format: 'der' }),
-      ),
-  ],
-  [
-    'ES256 with r = s = 0',
-    (g) => `${b64(g.header)}.${b64(g.claims)}.${Buffer.alloc(64).toString('base64url')}`,
-  ],
-  [
-    'ES256 with a signature of the wrong length',
-    (g) => {
-      const [h, p, s] = g.token.split('.');
-      return `${h}.${p}.${s}AAAA`;
-    },
-  ],
-  [
-    'ES256 signed by another key under our kid',
-    (g) => signAsymmetric(g.header, g.claims, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
-  ],
-  [
-    'ES256 signed by our key under another kid',
-    (g) => signAsymmetric({ ...g.header, kid: 'other' }, g.claims, ours.privateKey),
-  ],
-  [
-    'ES256 by our key with a jwk header of the attacker',
-    (g) =>
-      signAsymmetric(
-        { ...g.header, jwk: partner.publicKey.export({ format: 'jwk' }) },
-        g.claims,
-        ours.privateKey,
-      ),
-  ],
-  [
-    'ES256 by the partner key with the partner jwk embedded',
-    (g) =>
-      signAsymmetric(
-        { ...g.header, jwk: partner.publicKey.export({ format: 'jwk' }) },
-        g.claims,
-        partner.privateKey,
-      ),
-  ],
-  ['alg none', (g) => `${b64({ ...g.header, alg: 'none' })}.${b64(g.claims)}.`],
-  [
-    'ES256 by our key, iat an hour ahead',
-    (g) =>
-      signAsymmetric(
-        g.header,
-        { ...g.claims, iat: nowSeconds() + 3600, exp: nowSeconds() + 4500 },
-        ours.privateKey,
-      ),
-  ],
-];
+/** Forgeries of an asymmetric access token (ES256, RS256, EdDSA): key confusion and signature tricks. */
+function asymmetricForgeries(
+  keys: { privateKey: KeyObject; publicKey: KeyObject },
+  another: () => KeyObject,
+  signatureBytes: number,
+): [string, Forge][] {
+  const hs256 = (g: Parameters<Forge>[0], secret: string | Buffer): string =>
+    signHmac({ ...g.header, alg: 'HS256' }, g.claims, secret);
+  return [
+    ['HS256 keyed with our public key (PEM)', (g) => hs256(g, pem(keys.publicKey))],
+    [
+      'HS256 keyed with our public key (PEM, no final newline)',
+      (g) => hs256(g, pem(keys.publicKey).trimEnd()),
+    ],
+    [
+      'HS256 keyed with our public key (JWK JSON)',
+      (g) => hs256(g, JSON.stringify(keys.publicKey.export({ format: 'jwk' }))),
+    ],
+    [
+      'HS256 keyed with our public key (DER)',
+      (g) => hs256(g, keys.publicKey.export({ type: 'spki', format: 'der' })),
+    ],
+    ['HS256 keyed with JWT_SECRET (still in the environment)', (g) => hs256(g, TEST_JWT_SECRET)],
+    [
+      'an all-zero signature',
+      (g) => `${b64(g.header)}.${b64(g.claims)}.${Buffer.alloc(signatureBytes).toString('base64url')}`,
+    ],
+    [
+      'a signature of the wrong length',
+      (g) => {
+        const [h, p, sig] = g.token.split('.');
+        return `${h}.${p}.${sig}AAAA`;
+      },
+    ],
+    ['signed by another key under our kid', (g) => signAsymmetric(g.header, g.claims, another())],
+    [
+      'signed by our key under another kid',
+      (g) => signAsymmetric({ ...g.header, kid: 'other' }, g.claims, keys.privateKey),
+    ],
+    [
+      'our key, with a jwk header of the attacker',
+      (g) =>
+        signAsymmetric(
+          { ...g.header, jwk: partner.publicKey.export({ format: 'jwk' }) },
+          g.claims,
+          keys.privateKey,
+        ),
+    ],
+    [
+      'another key, with its own jwk embedded',
+      (g) => {
+        const key = another();
+        return signAsymmetric(
+          { ...g.header, jwk: createPublicKey(key).export({ format: 'jwk' }) },
+          g.claims,
+          key,
+        );
+      },
+    ],
+    ['alg none', (g) => `${b64({ ...g.header, alg: 'none' })}.${b64(g.claims)}.`],
+    [
+      'our key, iat an hour ahead',
+      (g) =>
+        signAsymmetric(
+          g.header,
+          { ...g.claims, iat: nowSeconds() + 3600, exp: nowSeconds() + 4500 },
+          keys.privateKey,
+        ),
+    ],
+    [
+      'our key, exp a day away',
+      (g) => signAsymmetric(g.header, { ...g.claims, exp: nowSeconds() + 86400 }, keys.privateKey),
+    ],
+  ];
+}
 
 describe.each([
   ['HS256', () => hs, hsForgeries],
-  ['ES256', () => es, esForgeries],
+  ['HS256 through passport-jwt', () => viaPassport, hsForgeries],
+  [
+    'ES256',
+    () => es,
+    asymmetricForgeries(ours, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 64),
+  ],
+  [
+    'RS256',
+    () => rs,
+    asymmetricForgeries(oursRsa, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, 256),
+  ],
+  ['EdDSA', () => ed, asymmetricForgeries(oursEd, () => generateKeyPairSync('ed25519').privateKey, 64)],
 ] as const)('forged %s access tokens', (_alg, server, forgeries) => {
   let g: { token: string; header: any; claims: any };
 
@@ -398,6 +438,16 @@ const hsSsoForgeries: [string, ForgeSso][] = [
   ],
   ['nbf an hour ahead (right secret)', (c) => ssoHs({ ...c, nbf: nowSeconds() + 3600 })],
   ['email as an array (right secret)', (c) => ssoHs({ ...c, email: [c.email] })],
+  ['iss as an array (right secret)', (c) => ssoHs({ ...c, iss: ['https://partner.example'] })],
+  ['jti as an array (right secret)', (c) => ssoHs({ ...c, jti: [c.jti] })],
+  ['sub as an array (right secret)', (c) => ssoHs({ ...c, sub: ['partner-user-1'] })],
+  ['aud as an object (right secret)', (c) => ssoHs({ ...c, aud: { a: 1 } })],
+  ['jti as an object (right secret)', (c) => ssoHs({ ...c, jti: { id: c.jti } })],
+  ['exp as an array (right secret)', (c) => ssoHs({ ...c, exp: [c.exp] })],
+  [
+    'kid shell string, signed with an empty key',
+    (c) => signHmac({ ...hsHeader, kid: '$(touch /tmp/latchkey-pwned)' }, c, ''),
+  ],
   ['email_verified false (right secret)', (c) => ssoHs({ ...c, email_verified: false })],
   ['over 8 KiB (right secret)', (c) => ssoHs({ ...c, pad: 'x'.repeat(9000) })],
 ];
@@ -437,6 +487,24 @@ const esSsoForgeries: [string, ForgeSso][] = [
   ['alg none', (c) => `${b64({ alg: 'none' })}.${b64(c)}.`],
 ];
 
+// With both a shared secret and a partner key, the key must still never serve as an HMAC secret.
+const mixedSsoForgeries: [string, ForgeSso][] = [
+  [
+    'HS256 keyed with the partner RSA public key (PEM)',
+    (c) => signHmac(hsHeader, c, pem(partnerRsa.publicKey)),
+  ],
+  [
+    'HS256 keyed with the partner RSA public key (JWK JSON)',
+    (c) => signHmac(hsHeader, c, JSON.stringify(partnerRsa.publicKey.export({ format: 'jwk' }))),
+  ],
+  ['RS256 signed by another key', (c) => signAsymmetric({ alg: 'RS256', typ: 'JWT' }, c, oursRsa.privateKey)],
+  [
+    'RS384 header over an RS256 signature',
+    (c) => signAsymmetric({ alg: 'RS384', typ: 'JWT' }, c, partnerRsa.privateKey),
+  ],
+  ['alg none', (c) => `${b64({ alg: 'none' })}.${b64(c)}.`],
+];
+
 describe.each([
   ['HS256', () => hs, hsSsoForgeries, (c: Record<string, unknown>) => ssoHs(c)],
   [
@@ -444,6 +512,12 @@ describe.each([
     () => es,
     esSsoForgeries,
     (c: Record<string, unknown>) => signAsymmetric(esHeader, c, partner.privateKey),
+  ],
+  [
+    'HS256 or RS256 (secret and key both configured)',
+    () => mixed,
+    mixedSsoForgeries,
+    (c: Record<string, unknown>) => signAsymmetric({ alg: 'RS256', typ: 'JWT' }, c, partnerRsa.privateKey),
   ],
 ] as const)('forged %s partner tokens', (_alg, server, forgeries, sign) => {
   it('control: a genuine partner token signs in on a page and on /sso/login', async () => {
@@ -471,6 +545,69 @@ describe.each([
       ]);
       expect(rows[0].n).toBe(0);
     }
+  });
+});
+
+describe('SSO: one token, one sign-in', () => {
+  it('the shared secret still works beside the key on the mixed server (control)', async () => {
+    expect(
+      (await mixed.request('GET', `/?token=${ssoHs(partnerClaims(`mix-${randomUUID()}@partner.example`))}`))
+        .status,
+    ).toBe(302);
+  });
+
+  it.each([
+    ['/?token=', '/?token='],
+    ['/sso/login?token=', '/sso/login?token='],
+    ['/?token=', '/sso/login?token='],
+    ['/sso/login?token=', '/reports?token='],
+  ])('used on %s, replayed on %s: 401, no cookie', async (first, second) => {
+    const token = ssoHs(partnerClaims(`once-${randomUUID()}@partner.example`));
+    expect((await hs.request('GET', `${first}${token}`)).status).toBe(302);
+    const again = await hs.request('GET', `${second}${token}`);
+    expect(again.status).toBe(401);
+    expect(again.body.code).toBe('sso_token_replayed');
+    expect(again.headers.getSetCookie()).toEqual([]);
+  });
+
+  it.each([
+    ['a fourth segment', (token: string) => `${token}.x`],
+    ['trailing whitespace', (token: string) => `${token}%20`],
+    ['leading whitespace', (token: string) => `%20${token}`],
+    ['a trailing dot', (token: string) => `${token}.`],
+  ])('a used token with %s is no new token', async (_what, respell) => {
+    const token = ssoHs(partnerClaims(`garbage-${randomUUID()}@partner.example`));
+    expect((await hs.request('GET', `/?token=${token}`)).status).toBe(302);
+    const res = await hs.request('GET', `/?token=${respell(token)}`);
+    expect(res.status).toBe(401);
+    expect(res.headers.getSetCookie()).toEqual([]);
+  });
+
+  it.each(['/', '/sso/login'])('privilege claims grant nothing on %s', async (path) => {
+    const email = `privileged-${randomUUID()}@partner.example`;
+    const claims = partnerClaims(email, {
+      is_admin: true,
+      admin: true,
+      role: 'admin',
+      roles: ['admin'],
+      groups: ['admins'],
+      scope: 'users:write',
+      scp: ['users:write'],
+      permissions: ['*'],
+    });
+    const res = await hs.request('GET', `${path}?token=${ssoHs(claims)}`);
+    expect(res.status).toBe(302);
+    const access = (res.headers.getSetCookie().find((l) => l.startsWith('access_token=')) ?? '')
+      .split(';')[0]
+      .slice(13);
+    expect(decodePart(access, 1).is_admin).toBe(false);
+    const { rows } = await hs.db.query('SELECT is_admin FROM users WHERE email = $1', [email]);
+    expect(rows).toEqual([{ is_admin: false }]);
+    const write = await hs.request('POST', '/api/users', {
+      headers: { authorization: `Bearer ${access}` },
+      body: { email: `by-${randomUUID()}@x.example` },
+    });
+    expect(write.status).toBe(403);
   });
 });
 

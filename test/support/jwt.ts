@@ -9,7 +9,12 @@ export function decodePart(token: string, index: 0 | 1): any {
 }
 
 /** An HMAC-signed JWT with exactly this header and payload (the header's alg is not looked at). */
-export function signHmac(header: object, payload: object, secret: string | Buffer, hash = 'sha256'): string {
+export function signHmac(
+  header: object,
+  payload: object | string,
+  secret: string | Buffer,
+  hash = 'sha256',
+): string {
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
 }
