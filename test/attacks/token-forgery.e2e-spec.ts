@@ -1,11 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import {
-  createPublicKey,
-  generateKeyPairSync,
-  type JsonWebKey,
-  randomUUID,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { b64, decodePart, nowSeconds, signAsymmetric, signHmac } from '../support/jwt.js';
 import {
   freePort,
