@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Server } from 'node:http';
 import { createApp } from './app.factory.js';
 import { createLogger } from './common/logger.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
@@ -42,7 +43,19 @@ function installShutdown(
     log.log(`${signal} received: shutting down`);
     void (async () => {
       try {
-        await app()?.close();
+        const current = app();
+        if (current) {
+          const reaper = closeConnectionsOnceIdle(current.getHttpServer());
+          try {
+            // HTTP first: stop accepting connections, answer new requests on open ones with 503, and let
+            // those in flight finish. Nest's own close() would run the modules' destroy hooks first and
+            // keep serving new requests meanwhile.
+            await current.getHttpAdapter().close();
+            await current.close();
+          } finally {
+            clearInterval(reaper);
+          }
+        }
         await database.stop();
         log.log('Stopped cleanly');
         process.exit(0);
@@ -54,6 +67,22 @@ function installShutdown(
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * Closing the HTTP server waits for every connection to end, and a kept-alive one ends only when the
+ * client lets go or Fastify's keepAliveTimeout (72 s) passes: a connection that carried a request in
+ * flight at the signal, or any load balancer's pooled connection, would hold the shutdown (and the
+ * embedded database) that long. So once the listener is closed, connections are closed as soon as they
+ * have no request in flight; a request in flight is never cut. (Until then, new requests are answered
+ * 503 with `Connection: close`.)
+ */
+function closeConnectionsOnceIdle(server: Server): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (!server.listening) server.closeIdleConnections();
+  }, 50);
+  timer.unref();
+  return timer;
 }
 
 main().catch((error: unknown) => {

@@ -45,6 +45,13 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error',
   'Connection ended unexpectedly',
 ];
+// TypeORM releases a query runner as soon as its connection emits 'error' (PostgreSQL went away between
+// two statements of a transaction); the next statement or the COMMIT then fails with one of these, not
+// with the connection's own error.
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
 
 // Class 22 (data exception): a value PostgreSQL cannot store or compare — NUL in text, a malformed number or
 // date, a string over a column's length. Input that slipped past validation, never the server's fault.
@@ -58,6 +65,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     // Class 08 (connection exception), 57P01–57P03 (shutdown, cannot connect now), 53300 (too many connections).
     if (/^08|^57P0[1-3]$|^53300$/.test(code)) return true;
   }
+  if (UNAVAILABLE_ERROR_NAMES.has(error.name)) return true;
   if (UNAVAILABLE_MESSAGES.some((m) => error.message.includes(m))) return true;
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);

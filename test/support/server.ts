@@ -39,6 +39,8 @@ export interface TestServer {
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The server's process, for tests that watch it (is it still alive? its pid, its exit code). */
+  child?: ChildProcess;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function startServer(
     databaseUrl,
     db,
     logs,
+    child,
     request: (method, path, opts) => request(baseUrl, method, path, opts),
     async stop(signal = 'SIGTERM') {
       await db.end();
