@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
 import { installJsonParser } from './common/json-body.js';
+import { errorBody } from './common/errors.js';
 import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { SsoEntry } from './sso/sso-entry.js';
@@ -24,7 +25,8 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: BULK_BODY_LIMIT,
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // We answer requests that arrive while closing ourselves (below), in the contract's error shape.
+    return503OnClosing: false,
     trustProxy: config.trustProxy,
   });
   const fastify = adapter.getInstance();
@@ -37,8 +39,22 @@ export async function createApp(
   applyBodyLimits(fastify);
   // Set on arrival (a cheap synchronous hook) so that every answer carries them, errors included.
   const securityHeaders = defaultSecurityHeaders(config);
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers({ 'x-request-id': request.id, ...securityHeaders });
+    // After SIGTERM the listener is closed, but a kept-alive connection may still bring a request: it is
+    // turned away (and its connection closed) so that it can go to another instance, and nothing runs.
+    if (closing) {
+      void reply
+        .status(503)
+        .headers({ connection: 'close', 'retry-after': '1', 'cache-control': 'no-store' })
+        .send(errorBody('shutting_down', 'This instance is shutting down; retry the request'));
+      return;
+    }
     done();
   });
 

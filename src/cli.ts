@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { API_TOKEN_SCOPES, type ApiTokenScope } from './api-tokens/api-token.entity.js';
 import { ApiTokensRepository } from './api-tokens/api-tokens.repository.js';
 import { ApiTokensService } from './api-tokens/api-tokens.service.js';
+import { HashingPool } from './auth/passwords/hashing-pool.js';
 import { PasswordHasher } from './auth/passwords/password-hasher.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
@@ -100,13 +101,15 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
     await runMigrations(database.url);
     const db = new DataSource(dataSourceOptions(database.url));
     await db.initialize();
+    const hashing = new HashingPool();
     try {
       await work({
         tokens: new ApiTokensService(new ApiTokensRepository(db)),
-        users: new UsersService(new UsersRepository(db), new PasswordHasher(), new UserChanges()),
+        users: new UsersService(new UsersRepository(db), new PasswordHasher(hashing), new UserChanges()),
       });
       return 0;
     } finally {
+      await hashing.onModuleDestroy();
       await db.destroy();
     }
   } finally {

@@ -93,14 +93,16 @@ it('on SIGTERM finishes the requests in flight, turns new ones away, stops Postg
   // Really in flight across the signal: taken in before it (100 Continue), answered after it.
   expect(Math.min(keptSync.at, rawSync.at)).toBeGreaterThan(sigtermAt);
 
-  // Fastify's `return503OnClosing` answer, exactly. Not the contract's error shape (no `code`, no
-  // Retry-After): reported, not Latchkey's to change here.
+  // The contract's error shape: retry elsewhere, this connection is closing.
   expect(refused.status).toBe(503);
   expect(refused.headers.connection).toBe('close');
+  expect(refused.headers['retry-after']).toBe('1');
+  expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   expect(refused.body).toEqual({
-    error: 'Service Unavailable',
-    message: 'Service Unavailable',
     statusCode: 503,
+    error: 'Service Unavailable',
+    code: 'shutting_down',
+    message: 'This instance is shutting down; retry the request',
   });
   if ('error' in late) {
     // Refused by the closed listener; or, accepted just before it closed and reset by the close itself

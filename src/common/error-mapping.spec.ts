@@ -66,6 +66,14 @@ describe('mapError', () => {
     expect(mapError({ driverError: { code: '22P02' } }).status).toBe(400);
   });
 
+  it('counts a query runner released under a transaction (PostgreSQL died mid-way) as unavailable', () => {
+    for (const name of ['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']) {
+      const error = Object.assign(new Error('Query runner already released'), { name });
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      expect(mapError(error)).toMatchObject({ status: 503, body: { code: 'database_unavailable' } });
+    }
+  });
+
   it('finds a domain error that Nest wrapped (thrown in a Fastify hook or parser)', () => {
     const cause = new DomainError('invalid_json', 'too deep');
     expect(mapError(new HttpException('x', 400, { cause })).body).toMatchObject({ code: 'invalid_json' });

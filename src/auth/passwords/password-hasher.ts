@@ -1,33 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { HashingPool } from './hashing-pool.js';
 
-/** OWASP's argon2id recommendation (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane. */
-// Algorithm is a const enum, which isolated compilation cannot inline: 2 is Argon2id.
-const PARAMS = {
-  algorithm: 2 as Algorithm.Argon2id,
-  memoryCost: 19_456,
-  timeCost: 2,
-  parallelism: 1,
-} as const;
-
-export const MAX_PASSWORD_BYTES = 1024;
+export { MAX_PASSWORD_BYTES } from './argon2-params.js';
 
 /**
- * argon2id hashing on libuv's thread pool, so many hashes run in parallel and the event loop stays free.
- * argon2 takes the whole password (no 72-byte truncation as in bcrypt).
+ * argon2id (OWASP's parameters, argon2-params.ts) on Latchkey's own low-priority hashing threads, so many
+ * hashes run in parallel while the event loop and libuv's pool stay free. argon2 takes the whole password
+ * (no 72-byte truncation as in bcrypt).
  */
 @Injectable()
 export class PasswordHasher {
-  hash(password: string): Promise<string> {
-    return hash(password, PARAMS);
+  constructor(private readonly pool: HashingPool) {}
+
+  async hash(password: string): Promise<string> {
+    return String(await this.pool.run({ op: 'hash', password }));
   }
 
   /** False for a wrong password and for a hash that is not ours or is malformed. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
-    try {
-      return await verify(passwordHash, password);
-    } catch {
-      return false;
-    }
+    return (await this.pool.run({ op: 'verify', hash: passwordHash, password })) === true;
   }
 }

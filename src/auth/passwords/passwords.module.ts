@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { HashingPool } from './hashing-pool.js';
 import { PasswordHasher } from './password-hasher.js';
 
-@Module({ providers: [PasswordHasher], exports: [PasswordHasher] })
+@Module({ providers: [HashingPool, PasswordHasher], exports: [PasswordHasher] })
 export class PasswordsModule {}

@@ -127,7 +127,12 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async activeSubject(token: RefreshTokenRow): Promise<TokenSubject> {
-    const user = await this.users.get(token.userId).catch(() => undefined);
+    // Only "no such user" ends the session: a database outage here must be a 503 the client can retry
+    // (within the grace window the retry gets the same successor), never a revoked family.
+    const user = await this.users.get(token.userId).catch((error: unknown) => {
+      if (error instanceof DomainError && error.code === 'not_found') return undefined;
+      throw error;
+    });
     if (!user || !user.isActive) {
       await this.tokens.revokeFamily(token.familyId);
       throw invalid('The user of this session is no longer active');
