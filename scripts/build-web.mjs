@@ -1,7 +1,7 @@
 // Part of `npm run build`: compiles the pages' client modules (their own tsconfig: DOM, no Node) and copies
 // the stylesheet and icon beside them, where src/web/web-assets.ts reads them at start-up.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,3 +17,5 @@ mkdirSync(target, { recursive: true });
 for (const name of readdirSync(source)) {
   if (['.css', '.svg'].includes(extname(name))) copyFileSync(join(source, name), join(target, name));
 }
+// The build is complete: `npm start` may skip the next build until a source changes (scripts/ensure-built.mjs).
+writeFileSync(join(root, 'dist', '.build-complete'), `${new Date().toISOString()}\n`);

@@ -1,28 +1,34 @@
 // A bare node:http server answering GET /protected like Latchkey does, for side-by-side comparison.
-// Mode `none` skips verification (the physical limit); `fast-jwt` and `jsonwebtoken` verify the same
-// HS256 token with the same key and claims checks. Usage: node protected-server.mjs <mode> <port> <secret> <issuer>
+// Modes: `none` skips verification (the physical limit of node:http on this machine); `fast-jwt` verifies
+// with fast-jwt and its verified-token cache keyed on the token (as Latchkey configures it);
+// `fast-jwt-nocache` verifies every request's signature; `jsonwebtoken` verifies with jsonwebtoken and a
+// KeyObject (what passport-jwt does). The same algorithm, key and issuer check as Latchkey.
+// Usage: node protected-server.mjs <mode> <port> <HS256|ES256> <issuer>; the key (HS secret or the
+// public key PEM) comes in BENCH_VERIFY_KEY, because a PEM is awkward on a command line.
 import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
-import { createSecretKey } from 'node:crypto';
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';
 
-const [mode, port, secret, issuer] = process.argv.slice(2);
-const key = Buffer.from(secret, 'utf8');
-const keyObject = createSecretKey(key);
-const fastVerify = createVerifier({
-  key,
-  algorithms: ['HS256'],
-  allowedIss: issuer,
-  cache: 10_000,
-  cacheKeyBuilder: (token) => token,
-});
+const [mode, port, algorithm, issuer] = process.argv.slice(2);
+const material = process.env.BENCH_VERIFY_KEY ?? '';
+const key = algorithm === 'HS256' ? Buffer.from(material, 'utf8') : material;
+const keyObject = algorithm === 'HS256' ? createSecretKey(key) : createPublicKey(material);
+const fastVerifier = (cached) =>
+  createVerifier({
+    key,
+    algorithms: [algorithm],
+    allowedIss: issuer,
+    ...(cached ? { cache: 10_000, cacheKeyBuilder: (token) => token } : { cache: false }),
+  });
 const verifiers = {
-  none: (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()),
-  'fast-jwt': (token) => fastVerify(token),
-  jsonwebtoken: (token) => jsonwebtoken.verify(token, keyObject, { algorithms: ['HS256'], issuer }),
+  none: () => (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()),
+  'fast-jwt': () => fastVerifier(true),
+  'fast-jwt-nocache': () => fastVerifier(false),
+  jsonwebtoken: () => (token) => jsonwebtoken.verify(token, keyObject, { algorithms: [algorithm], issuer }),
 };
-const verify = verifiers[mode];
-if (!verify) throw new Error(`unknown mode ${mode}`);
+if (!verifiers[mode]) throw new Error(`unknown mode ${mode}`);
+const verify = verifiers[mode]();
 
 createServer((req, res) => {
   try {

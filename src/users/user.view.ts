@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { User, type UserSource } from './user.entity.js';
 
 /** A user as every endpoint returns it (contract §2): snake_case, never a password or hash. */
@@ -40,7 +40,12 @@ export class SyncResultView {
 }
 
 export class UserPageView {
-  @ApiProperty() count!: number;
+  @ApiProperty({ description: 'Exact, or an estimate when count_is_estimate is true' }) count!: number;
+  @ApiPropertyOptional({
+    description:
+      'Present (true) when count is a sampled estimate: over 10,000 matches among over 100,000 users',
+  })
+  count_is_estimate?: true;
   @ApiProperty({ nullable: true, type: String }) next!: string | null;
   @ApiProperty({ nullable: true, type: String }) previous!: string | null;
   @ApiProperty({ type: [UserView] }) results!: UserView[];

@@ -63,7 +63,7 @@ export class UsersController {
   async list(@Query() query: ListUsersQuery): Promise<UserPageView> {
     const page = query.page ?? 1;
     const pageSize = query.page_size ?? 50;
-    const { count, users } = await this.users.list(query.search, page, pageSize);
+    const { count, estimated, users } = await this.users.list(query.search, page, pageSize);
     const link = (to: number): string => {
       const params = new URLSearchParams({ page: String(to), page_size: String(pageSize) });
       if (query.search) params.set('search', query.search);
@@ -71,7 +71,9 @@ export class UsersController {
     };
     return {
       count,
-      next: page * pageSize < count ? link(page + 1) : null,
+      ...(estimated ? { count_is_estimate: true } : {}),
+      // An estimate can be off near the end; a full page is then the sign that more may follow.
+      next: (estimated ? users.length === pageSize : page * pageSize < count) ? link(page + 1) : null,
       previous: page > 1 ? link(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
       results: users.map(toUserView),
     };

@@ -81,18 +81,43 @@ export class UsersRepository {
     return this.db.getRepository(User).findOneBy({ id });
   }
 
-  async search(term: string, limit: number, offset: number): Promise<{ count: number; users: User[] }> {
+  /** One page of the users matching `term` (all users for ''), ordered by email. */
+  searchPage(term: string, limit: number, offset: number): Promise<User[]> {
+    return this.matching(term).orderBy('u.email').limit(limit).offset(offset).getMany();
+  }
+
+  /** The exact number of users matching `term`. */
+  countMatches(term: string): Promise<number> {
+    return this.matching(term).getCount();
+  }
+
+  /**
+   * About how many users match `term`, from a 1 % block sample (TABLESAMPLE SYSTEM reads ~1 % of the
+   * table's pages): a few milliseconds on a million users where an exact count of a common surname takes
+   * hundreds. Also the sampled table size, so the caller can tell whether the sample means anything.
+   */
+  async estimateMatches(term: string): Promise<{ matches: number; tableRows: number }> {
+    const [row]: { sampled: string; matched: string; pages: number; reltuples: number }[] =
+      await this.db.query(
+        `SELECT count(*) AS sampled,
+              count(*) FILTER (WHERE $1 = '' OR search_text LIKE $2 ESCAPE '\\') AS matched,
+              (SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass) AS reltuples
+         FROM users TABLESAMPLE SYSTEM (1) REPEATABLE (42)`,
+        [term, `%${escapeLike(term)}%`],
+      );
+    const sampled = Number(row.sampled);
+    const tableRows = Math.max(0, Number(row.reltuples));
+    return {
+      matches: sampled === 0 ? 0 : Math.round((Number(row.matched) / sampled) * tableRows),
+      tableRows,
+    };
+  }
+
+  private matching(term: string) {
     const qb = this.db.getRepository(User).createQueryBuilder('u');
-    if (term) {
-      // search_text (first migration) holds the lower-cased email, username and names, trigram-indexed.
-      qb.where(`u.search_text LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(term)}%` });
-    }
-    // The page and the count are independent: two connections answer sooner than one asked twice.
-    const [users, count] = await Promise.all([
-      qb.clone().orderBy('u.email').limit(limit).offset(offset).getMany(),
-      qb.getCount(),
-    ]);
-    return { count, users };
+    // search_text (first migration) holds the lower-cased email, username and names, trigram-indexed.
+    if (term) qb.where(`u.search_text LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(term)}%` });
+    return qb;
   }
 
   /**

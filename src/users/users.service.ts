@@ -21,8 +21,16 @@ export interface SyncResult {
 
 export interface UserPage {
   count: number;
+  /** True when `count` is an estimate (a large result on a large table); false when exact. */
+  estimated: boolean;
   users: User[];
 }
+
+// Below these, counting exactly is cheap enough; above both, a sampled estimate stands in for the count
+// (as PostgREST's count=estimated does): an exact count of 50,000 matches among 1M users costs more than
+// the whole rest of the request.
+const EXACT_COUNT_TABLE_ROWS = 100_000;
+const EXACT_COUNT_MATCHES = 10_000;
 
 @Injectable()
 export class UsersService {
@@ -69,7 +77,19 @@ export class UsersService {
 
   async list(search: string | undefined, page: number, pageSize: number): Promise<UserPage> {
     const term = normaliseIdentifier(search ?? '');
-    return this.users.search(term, pageSize, (page - 1) * pageSize);
+    const [users, count] = await Promise.all([
+      this.users.searchPage(term, pageSize, (page - 1) * pageSize),
+      this.countFor(term),
+    ]);
+    return { users, ...count };
+  }
+
+  private async countFor(term: string): Promise<{ count: number; estimated: boolean }> {
+    const estimate = await this.users.estimateMatches(term);
+    if (estimate.tableRows < EXACT_COUNT_TABLE_ROWS || estimate.matches < EXACT_COUNT_MATCHES) {
+      return { count: await this.users.countMatches(term), estimated: false };
+    }
+    return { count: estimate.matches, estimated: true };
   }
 
   async get(id: string): Promise<User> {

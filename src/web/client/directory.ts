@@ -86,8 +86,9 @@ function render(page: UserPage): void {
   const first = (state.page - 1) * PAGE_SIZE + 1;
   const last = first + page.results.length - 1;
   const noun = page.count === 1 ? 'user' : 'users';
-  summary.textContent = `${page.count.toLocaleString()} ${noun}${state.search ? ` matching “${state.search}”` : ''}`;
-  pageInfo.textContent = page.count > 0 ? `${first}–${last} of ${page.count.toLocaleString()}` : '';
+  const total = `${page.count_is_estimate ? 'about ' : ''}${page.count.toLocaleString()}`;
+  summary.textContent = `${total} ${noun}${state.search ? ` matching “${state.search}”` : ''}`;
+  pageInfo.textContent = page.results.length > 0 ? `${first}–${last} of ${total}` : '';
   previousButton.disabled = page.previous === null;
   nextButton.disabled = page.next === null;
 }

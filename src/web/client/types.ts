@@ -16,6 +16,8 @@ export interface User {
 
 export interface UserPage {
   count: number;
+  /** Present when `count` is a sampled estimate (large directories, broad searches). */
+  count_is_estimate?: true;
   next: string | null;
   previous: string | null;
   results: User[];

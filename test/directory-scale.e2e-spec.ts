@@ -1,0 +1,58 @@
+import { startServer, WRITE_TOKEN, type TestServer } from './support/server.js';
+
+/**
+ * The directory's count on a large table: exact while cheap, a sampled estimate (flagged) when a search
+ * matches over 10,000 of over 100,000 users — an exact count there costs more than the rest of the request.
+ */
+
+const USERS = 150_000;
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startServer();
+  // Straight into the table (the sync API is not what is under test): every 6th user is a "Commonname".
+  await t.db.query(
+    `INSERT INTO users (email, username, first_name, last_name, source)
+     SELECT 'person' || g || '@scale.example', 'person' || g || '@scale.example', 'First',
+            CASE WHEN g % 6 = 0 THEN 'Commonname' ELSE 'Name' || g END, 'sync'
+       FROM generate_series(1, $1::int) g`,
+    [USERS],
+  );
+  await t.db.query('ANALYZE users');
+}, 120_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const list = (query: string) => t.request('GET', `/api/users?${query}`, { apiToken: WRITE_TOKEN });
+
+it('a broad search gets an estimate near the truth, flagged, with a full page and a next link', async () => {
+  const res = await list('search=commonname&page_size=50');
+  expect(res.status).toBe(200);
+  const truth = Math.floor(USERS / 6);
+  expect(res.body.count_is_estimate).toBe(true);
+  expect(Math.abs(res.body.count - truth) / truth).toBeLessThan(0.25);
+  expect(res.body.results).toHaveLength(50);
+  expect(res.body.results.every((u: any) => u.last_name === 'Commonname')).toBe(true);
+  expect(res.body.next).toContain('page=2');
+  // the same estimate on every page: the sample is repeatable
+  expect((await list('search=commonname&page_size=50&page=2')).body.count).toBe(res.body.count);
+});
+
+it('a selective search on the same table is counted exactly', async () => {
+  const res = await list('search=person12345@');
+  expect(res.status).toBe(200);
+  expect(res.body).not.toHaveProperty('count_is_estimate');
+  expect(res.body.count).toBe(1);
+  expect(res.body.next).toBeNull();
+});
+
+it('the whole directory (no search) is estimated too, and paging still walks on', async () => {
+  const res = await list('page_size=500&page=3');
+  expect(res.body.count_is_estimate).toBe(true);
+  expect(Math.abs(res.body.count - USERS) / USERS).toBeLessThan(0.1);
+  expect(res.body.results).toHaveLength(500);
+  expect(res.body.previous).toContain('page=2');
+  expect(res.body.next).toContain('page=4');
+});
