@@ -18,22 +18,25 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+// A worker idle this long is retired: an idle server then holds no hashing threads (each is a V8 isolate
+// of ~15 MB), and a burst of logins pays ~30 ms once to start them again.
+const IDLE_MS = 10_000;
+
 /**
- * argon2id on worker threads of our own, one per core, rather than on libuv's shared thread pool: there a
- * bulk sync's hundreds of hashes queued ahead of PostgreSQL's connection handshakes (SCRAM runs PBKDF2 on
- * that pool) until new connections timed out. The workers also run at a lower priority (hashing-worker.ts).
- * Jobs wait in one queue; each worker takes the next as soon as it is free.
+ * argon2id on worker threads of our own, up to one per core, rather than on libuv's shared thread pool:
+ * there a bulk sync's hundreds of hashes queued ahead of PostgreSQL's connection handshakes (SCRAM runs
+ * PBKDF2 on that pool) until new connections timed out. The workers also run at a lower priority
+ * (hashing-worker.ts). Jobs wait in one queue; a free worker takes the next, a new one starts while
+ * there are fewer than the cores, and idle ones are retired.
  */
 @Injectable()
 export class HashingPool implements OnModuleDestroy {
-  private readonly idle: Worker[] = [];
+  private readonly size = availableParallelism();
+  private readonly idle = new Map<Worker, NodeJS.Timeout>();
   private readonly busy = new Map<Worker, Pending>();
   private readonly queue: Pending[] = [];
   private nextId = 0;
-
-  constructor() {
-    for (let i = 0; i < availableParallelism(); i++) this.idle.push(this.spawn());
-  }
+  private closed = false;
 
   run(request: HashRequest): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
@@ -43,8 +46,10 @@ export class HashingPool implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    const workers = [...this.idle, ...this.busy.keys()];
-    this.idle.length = 0;
+    this.closed = true;
+    for (const timer of this.idle.values()) clearTimeout(timer);
+    const workers = [...this.idle.keys(), ...this.busy.keys()];
+    this.idle.clear();
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
@@ -55,32 +60,45 @@ export class HashingPool implements OnModuleDestroy {
     worker.on('message', (result: HashResult) => {
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
-      this.idle.push(worker);
+      this.rest(worker);
       if (pending) {
         if (result.failed) pending.reject(new Error('argon2 hashing failed'));
         else pending.resolve(result.value);
       }
       this.dispatch();
     });
-    worker.on('error', (error) => this.replace(worker, error));
+    // A worker that dies takes its job with it (rejected); the next job starts a new one.
+    worker.on('error', (error) => {
+      this.busy.get(worker)?.reject(error);
+      this.busy.delete(worker);
+      clearTimeout(this.idle.get(worker));
+      this.idle.delete(worker);
+      this.dispatch();
+    });
     return worker;
   }
 
-  /** A worker that died takes its job with it (rejected) and is replaced, so the pool keeps its size. */
-  private replace(worker: Worker, error: Error): void {
-    this.busy.get(worker)?.reject(error);
-    this.busy.delete(worker);
-    const index = this.idle.indexOf(worker);
-    if (index >= 0) this.idle.splice(index, 1);
-    this.idle.push(this.spawn());
-    this.dispatch();
+  private rest(worker: Worker): void {
+    const timer = setTimeout(() => {
+      if (this.idle.delete(worker)) void worker.terminate();
+    }, IDLE_MS);
+    timer.unref();
+    this.idle.set(worker, timer);
   }
 
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop();
+    while (this.queue.length > 0 && !this.closed) {
+      let worker: Worker | undefined = [...this.idle.keys()].pop();
+      if (worker) {
+        clearTimeout(this.idle.get(worker));
+        this.idle.delete(worker);
+      } else if (this.busy.size < this.size) {
+        worker = this.spawn();
+      } else {
+        return;
+      }
       const pending = this.queue.shift();
-      if (!worker || !pending) return;
+      if (!pending) return;
       this.busy.set(worker, pending);
       worker.postMessage(pending.job);
     }
