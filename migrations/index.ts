@@ -2,6 +2,7 @@ import { CreateUsersAndApiTokens1795385975418 } from './1795385975418-CreateUser
 import { SessionsAndLoginThrottle1795387954768 } from './1795387954768-SessionsAndLoginThrottle.js';
 import { SsoReplayStore1795389972685 } from './1795389972685-SsoReplayStore.js';
 import { SessionSignInMethod1795472000000 } from './1795472000000-SessionSignInMethod.js';
+import { UsersNewestFirstIndex1795480000000 } from './1795480000000-UsersNewestFirstIndex.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -12,4 +13,5 @@ export const migrations = [
   SessionsAndLoginThrottle1795387954768,
   SsoReplayStore1795389972685,
   SessionSignInMethod1795472000000,
+  UsersNewestFirstIndex1795480000000,
 ];

@@ -81,9 +81,30 @@ export class UsersRepository {
     return this.db.getRepository(User).findOneBy({ id });
   }
 
-  /** One page of the users matching `term` (all users for ''), ordered by email. */
-  searchPage(term: string, limit: number, offset: number): Promise<User[]> {
-    return this.matching(term).orderBy('u.email').limit(limit).offset(offset).getMany();
+  /**
+   * One page of the users matching `term` (all users for ''), newest first. Two plans, chosen by the
+   * caller from the estimated number of matches, because PostgreSQL cannot estimate a `LIKE '%…%'`:
+   * - `walk`: follow the newest-first index and keep the matching rows, stopping after one page. Fast when
+   *   matches are common; a function pins that plan (see the migration UsersNewestFirstIndex).
+   * - `filter`: collect the matches through the trigram index first, then sort them. Fast when they are few.
+   */
+  async searchPage(term: string, limit: number, offset: number, plan: 'walk' | 'filter'): Promise<User[]> {
+    const page = 'ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2';
+    if (!term) {
+      const all: UserRow[] = await this.db.query(`SELECT ${USER_COLUMNS} FROM users ${page}`, [
+        limit,
+        offset,
+      ]);
+      return all.map(toUser);
+    }
+    const sql =
+      plan === 'walk'
+        ? `SELECT ${USER_COLUMNS} FROM users_newest_matching($3, $1, $2)`
+        : `WITH matches AS MATERIALIZED (
+             SELECT ${USER_COLUMNS} FROM users WHERE search_text LIKE $3 ESCAPE '\\')
+           SELECT * FROM matches ${page}`;
+    const rows: UserRow[] = await this.db.query(sql, [limit, offset, `%${escapeLike(term)}%`]);
+    return rows.map(toUser);
   }
 
   /** The exact number of users matching `term`. */

@@ -31,6 +31,10 @@ export interface UserPage {
 // the whole rest of the request.
 const EXACT_COUNT_TABLE_ROWS = 100_000;
 const EXACT_COUNT_MATCHES = 10_000;
+// From this share of the table matching on, walking the newest-first index finds a page sooner than
+// collecting every match through the trigram index and sorting them (EXPLAIN ANALYZE on 1M users: 1–3 ms
+// walking to 50 of 25,000 matches; 5–15 ms collecting 2,000–10,000; 30–55 ms collecting 25,000–50,000).
+const WALK_FROM_SHARE = 0.005;
 
 @Injectable()
 export class UsersService {
@@ -77,19 +81,15 @@ export class UsersService {
 
   async list(search: string | undefined, page: number, pageSize: number): Promise<UserPage> {
     const term = normaliseIdentifier(search ?? '');
-    const [users, count] = await Promise.all([
-      this.users.searchPage(term, pageSize, (page - 1) * pageSize),
-      this.countFor(term),
-    ]);
-    return { users, ...count };
-  }
-
-  private async countFor(term: string): Promise<{ count: number; estimated: boolean }> {
+    // A 1 % sample says about how many users match: it picks the page's plan and whether to count exactly.
     const estimate = await this.users.estimateMatches(term);
-    if (estimate.tableRows < EXACT_COUNT_TABLE_ROWS || estimate.matches < EXACT_COUNT_MATCHES) {
-      return { count: await this.users.countMatches(term), estimated: false };
-    }
-    return { count: estimate.matches, estimated: true };
+    const plan = estimate.matches >= WALK_FROM_SHARE * estimate.tableRows ? 'walk' : 'filter';
+    const exact = estimate.tableRows < EXACT_COUNT_TABLE_ROWS || estimate.matches < EXACT_COUNT_MATCHES;
+    const [users, count] = await Promise.all([
+      this.users.searchPage(term, pageSize, (page - 1) * pageSize, plan),
+      exact ? this.users.countMatches(term) : Promise.resolve(estimate.matches),
+    ]);
+    return { users, count, estimated: !exact };
   }
 
   async get(id: string): Promise<User> {
