@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { pgError } from '../database/pg-error.js';
+import type { Queryable } from '../database/queryable.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
 
@@ -292,8 +293,8 @@ export class UsersRepository {
     return rows[0] && { isActive: rows[0].is_active, isAdmin: rows[0].is_admin };
   }
 
-  async recordLogin(id: string): Promise<void> {
-    await this.db.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [id]);
+  async recordLogin(id: string, q: Queryable = this.db): Promise<void> {
+    await q.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [id]);
   }
 
   /**
@@ -304,12 +305,13 @@ export class UsersRepository {
   async signInFromSso(
     identity: { email: string; firstName?: string; lastName?: string },
     create: boolean,
+    q: Queryable = this.db,
   ): Promise<{ user: User; created: boolean } | undefined> {
     const params = [identity.email, identity.firstName ?? null, identity.lastName ?? null];
     const changedNames = `(users.first_name IS DISTINCT FROM COALESCE($2, users.first_name)
                            OR users.last_name IS DISTINCT FROM COALESCE($3, users.last_name))`;
     const rows: (UserRow & { created: boolean })[] = create
-      ? await this.db.query(
+      ? await q.query(
           `INSERT INTO users (email, username, first_name, last_name, source, last_login_at)
            VALUES ($1, $1, COALESCE($2, ''), COALESCE($3, ''), 'sso', now())
            ON CONFLICT (email) DO UPDATE SET
@@ -322,7 +324,7 @@ export class UsersRepository {
           params,
         )
       : (
-          await this.db.query<[(UserRow & { created: boolean })[], number]>(
+          await q.query<[(UserRow & { created: boolean })[], number]>(
             `UPDATE users SET
                first_name = COALESCE($2, first_name),
                last_name = COALESCE($3, last_name),

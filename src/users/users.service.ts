@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PasswordHasher } from '../auth/passwords/password-hasher.js';
 import { DomainError, type FieldProblem, ValidationError } from '../common/errors.js';
 import { pgError } from '../database/pg-error.js';
+import type { Queryable } from '../database/queryable.js';
 import { PatchUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
 import { UserChanges } from './user-changes.js';
@@ -139,8 +140,8 @@ export class UsersService {
     return this.users.statusOf(id);
   }
 
-  recordLogin(id: string): Promise<void> {
-    return this.users.recordLogin(id);
+  recordLogin(id: string, q?: Queryable): Promise<void> {
+    return this.users.recordLogin(id, q);
   }
 
   /**
@@ -150,8 +151,9 @@ export class UsersService {
   async signInFromSso(
     identity: { email: string; firstName?: string; lastName?: string },
     autoCreate: boolean,
+    q?: Queryable,
   ): Promise<{ user: User; created: boolean }> {
-    const result = await this.users.signInFromSso(identity, autoCreate).catch(rethrowUniqueViolation);
+    const result = await this.users.signInFromSso(identity, autoCreate, q).catch(rethrowUniqueViolation);
     if (result) return result;
     if (await this.users.existsByEmail(identity.email)) {
       throw new DomainError('user_inactive', 'This account is deactivated');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { Queryable } from '../../database/queryable.js';
 import type { SignInMethod } from '../tokens/access-tokens.js';
 
 export interface NewRefreshToken {
@@ -45,8 +46,8 @@ const COLUMNS =
 export class RefreshTokensRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async insert(token: NewRefreshToken): Promise<void> {
-    await this.db.query(
+  async insert(token: NewRefreshToken, q: Queryable = this.db): Promise<void> {
+    await q.query(
       `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [

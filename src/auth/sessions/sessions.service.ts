@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../common/errors.js';
+import type { Queryable } from '../../database/queryable.js';
 import { AppConfig } from '../../config/app-config.js';
 import { UsersService } from '../../users/users.service.js';
 import { AccessTokens, invalid, type SignInMethod, type TokenSubject } from '../tokens/access-tokens.js';
@@ -56,18 +57,22 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Starts a session for a user who just proved who they are (password or SSO). */
-  async start(subject: TokenSubject, method: SignInMethod): Promise<TokenPair> {
+  /** `q`: the caller's transaction, when the session is one of several writes that commit together. */
+  async start(subject: TokenSubject, method: SignInMethod, q?: Queryable): Promise<TokenPair> {
     const access = this.accessTokens.issue(subject, method);
     const id = randomUUID();
-    await this.tokens.insert({
-      id,
-      familyId: id,
-      userId: subject.id,
-      accessJti: access.jti,
-      issuedAt: new Date(access.iat * 1000),
-      expiresAt: this.refreshExpiry(access.iat),
-      signInMethod: method,
-    });
+    await this.tokens.insert(
+      {
+        id,
+        familyId: id,
+        userId: subject.id,
+        accessJti: access.jti,
+        issuedAt: new Date(access.iat * 1000),
+        expiresAt: this.refreshExpiry(access.iat),
+        signInMethod: method,
+      },
+      q,
+    );
     return this.pair(subject.id, access.token, id);
   }
 
