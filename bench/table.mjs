@@ -1,6 +1,14 @@
 // The results table: one row per measurement, each with its target and a plain ✅/❌, never hidden.
 
-export const COLUMNS = ['path', 'Latchkey', 'baseline (same run)', 'baseline value', 'ratio', 'target', 'notes'];
+export const COLUMNS = [
+  'path',
+  'Latchkey',
+  'baseline (same run)',
+  'baseline value',
+  'ratio',
+  'target',
+  'notes',
+];
 
 /**
  * A row. `target` is { op: '≥' | '≤' | '<', value, unit?, of? } where `of` is what is compared (the ratio
