@@ -1,13 +1,12 @@
 import {
-  createHmac,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   randomUUID,
-  sign as cryptoSign,
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
+import { b64, decodePart, signAsymmetric, signHmac } from './support/jwt.js';
 import {
   countRows,
   startServer,
@@ -42,29 +41,6 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-const b64 = (value: unknown): string =>
-  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-
-function decodePart(token: string, index: 0 | 1): any {
-  return JSON.parse(Buffer.from(token.split('.')[index], 'base64url').toString('utf8'));
-}
-
-/** An HMAC-signed JWT with exactly this header and payload. */
-function signHmac(header: object, payload: object, secret: string | Buffer, hash = 'sha256'): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
-}
-
-/** A JWT signed with an asymmetric private key (ES256 in JOSE r||s form, RS256, or EdDSA). */
-function signAsymmetric(header: { alg: string }, payload: object, key: KeyObject): string {
-  const input = Buffer.from(`${b64(header)}.${b64(payload)}`);
-  const signature =
-    header.alg === 'EdDSA'
-      ? cryptoSign(null, input, key)
-      : cryptoSign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
-  return `${input.toString()}.${signature.toString('base64url')}`;
-}
 
 function verifyAsymmetric(token: string, key: KeyObject, alg: string): boolean {
   const [h, p, s] = token.split('.');

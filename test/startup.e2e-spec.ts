@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { childrenOf, isAlive, waitUntilGone } from './support/own-postgres.js';
 import { MAIN, startServer, testDataDir, type TestServer, WRITE_TOKEN } from './support/server.js';
 
 /**
@@ -16,43 +17,10 @@ function embeddedDataDir(): string {
   return dir;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The postmaster's pid and its children's (Linux /proc), to check that none is left after a stop. */
 function postgresProcesses(dataDir: string): number[] {
-  const pidFile = join(dataDir, 'pg', 'postmaster.pid');
-  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  const pids = [postmaster];
-  if (existsSync('/proc')) {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === postmaster) pids.push(Number(entry));
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-  }
-  return pids;
-}
-
-async function waitUntilGone(pids: number[], ms = 5000): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  let alive = pids.filter(isAlive);
-  while (alive.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    alive = alive.filter(isAlive);
-  }
-  return alive;
+  const postmaster = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return [postmaster, ...(existsSync('/proc') ? childrenOf(postmaster) : [])];
 }
 
 function readSecrets(dataDir: string): Record<string, string> {
