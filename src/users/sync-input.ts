@@ -2,6 +2,7 @@ import { type FieldProblem, ValidationError } from '../common/errors.js';
 import { validateObject } from '../common/validation.js';
 import { SyncUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseUsername } from './normalise.js';
+import { plainlyValidItem } from './sync-item-check.js';
 
 export const MAX_BULK_ITEMS = 10_000;
 
@@ -39,10 +40,14 @@ export function parseSyncBody(body: unknown): SyncInput {
   raw.forEach((value, i) => {
     const index = bulk ? i : undefined;
     const at = index === undefined ? {} : { index };
-    const { value: dto, problems: found } = validateObject(SyncUserDto, value, index);
-    if (found.length > 0) {
-      problems.push(...found);
-      return;
+    let dto = plainlyValidItem(value);
+    if (!dto) {
+      const checked = validateObject(SyncUserDto, value, index);
+      if (checked.problems.length > 0) {
+        problems.push(...checked.problems);
+        return;
+      }
+      dto = checked.value;
     }
     const item = toItem(dto);
     const badEmail = emailProblem(item.email);

@@ -43,6 +43,10 @@ interface UserRow {
 
 const USER_COLUMNS =
   'id, email, username, first_name, last_name, is_active, is_admin, source, created_at, updated_at, last_login_at';
+// The same columns qualified, for statements that join users (as u) with another source of rows.
+const USER_COLUMNS_OF_U = USER_COLUMNS.split(', ')
+  .map((column) => `u.${column}`)
+  .join(', ');
 
 // Raw rows for the bulk path: TypeORM's entity hydration costs more than the query for 10,000 rows.
 function toUser(row: UserRow): User {
@@ -193,7 +197,7 @@ export class UsersRepository {
         `SELECT count(*) FROM (SELECT 1 FROM users WHERE email = ANY($1::text[]) ORDER BY email FOR UPDATE) locked`,
         [emails],
       );
-      const inserted: { id: string }[] = await tx.query(
+      const inserted: UserRow[] = await tx.query(
         `INSERT INTO users (email, username, first_name, last_name, is_active, password_hash, source)
          SELECT i.email, COALESCE(i.username, i.email), COALESCE(i.first_name, ''), COALESCE(i.last_name, ''),
                 COALESCE(i.is_active, true), i.password_hash, $7
@@ -201,11 +205,11 @@ export class UsersRepository {
           -- existing rows skip the (slower) speculative insertion; ON CONFLICT covers concurrent inserts
           WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.email = i.email)
          ON CONFLICT (email) DO NOTHING
-         RETURNING id`,
+         RETURNING ${USER_COLUMNS}`,
         [...params, source],
       );
       const createdIds = new Set(inserted.map((r) => r.id));
-      const [updated]: [{ id: string }[], number] = await tx.query(
+      const [updated]: [UserRow[], number] = await tx.query(
         `UPDATE users u SET
             username      = COALESCE(i.username, u.username),
             first_name    = COALESCE(i.first_name, u.first_name),
@@ -221,15 +225,20 @@ export class UsersRepository {
                  OR u.last_name  IS DISTINCT FROM COALESCE(i.last_name, u.last_name)
                  OR u.is_active  IS DISTINCT FROM COALESCE(i.is_active, u.is_active)
                  OR i.password_hash IS NOT NULL)
-         RETURNING u.id`,
+         RETURNING ${USER_COLUMNS_OF_U}`,
         [...params, [...createdIds]],
       );
       const updatedIds = new Set(updated.map((r) => r.id));
-      const users: UserRow[] = await tx.query(
-        `SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`,
-        [emails],
-      );
-      return { createdIds, updatedIds, users: users.map(toUser) };
+      // The written rows came back from their statements; only the unchanged ones are read again.
+      const written = new Set([...inserted, ...updated].map((r) => r.email));
+      const unchangedEmails = emails.filter((email) => !written.has(email));
+      const unchanged: UserRow[] =
+        unchangedEmails.length === 0
+          ? []
+          : await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`, [
+              unchangedEmails,
+            ]);
+      return { createdIds, updatedIds, users: [...inserted, ...updated, ...unchanged].map(toUser) };
     });
   }
 
