@@ -358,7 +358,13 @@ it(`crash after crash (${CRASHES} SIGKILLs under heavier writes): never a 500 or
     );
     const killed = Date.now();
     await own!.kill();
-    await until(() => crashes.count('single', 503, killed) >= 2, ANSWER_BOUND_MS, `503s after crash ${c}`);
+    // Waiting for the event, on a CI machine busy with other suites: the bound on each answer's own latency
+    // (ANSWER_BOUND_MS) is asserted below for every request of the run.
+    await until(
+      () => crashes.count('single', 503, killed) >= 2,
+      3 * ANSWER_BOUND_MS,
+      `503s after crash ${c}`,
+    );
     await own!.start();
     since = Date.now();
     await until(

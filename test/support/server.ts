@@ -52,6 +52,19 @@ export async function startServer(
   options: { databaseUrl?: string; embedded?: boolean } = {},
 ): Promise<TestServer> {
   const databaseUrl = options.embedded ? '' : (options.databaseUrl ?? (await createTestDatabase()));
+  // A free port can be taken by another suite's server between our check and our listen; then our server
+  // exits with EADDRINUSE, and the health check must not have mistaken the other one for ours. Retried.
+  for (let attempt = 1; ; attempt++) {
+    const started = await spawnServer(env, databaseUrl);
+    if (started.ok) return started.server;
+    if (!started.portTaken || attempt >= 3)
+      throw new Error(`server did not start:\n${started.logs.join('\n')}`);
+  }
+}
+
+type Started = { ok: true; server: TestServer } | { ok: false; portTaken: boolean; logs: string[] };
+
+async function spawnServer(env: Record<string, string>, databaseUrl: string): Promise<Started> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
@@ -72,9 +85,14 @@ export async function startServer(
   });
   const logs = collectLines(child);
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitUntilHealthy(baseUrl, child, logs);
+  try {
+    await waitUntilHealthy(baseUrl, child, logs);
+  } catch {
+    await stopChild(child, 'SIGKILL');
+    return { ok: false, portTaken: logs.some((l) => l.includes('EADDRINUSE')), logs };
+  }
   const db = new pg.Pool({ connectionString: databaseUrl || undefined, max: 4 });
-  return {
+  const server: TestServer = {
     baseUrl,
     databaseUrl,
     db,
@@ -86,6 +104,7 @@ export async function startServer(
       return stopChild(child, signal);
     },
   };
+  return { ok: true, server };
 }
 
 export function testDataDir(): string {
@@ -196,15 +215,18 @@ function collectLines(child: ChildProcess): string[] {
   return lines;
 }
 
+/** Healthy means: our process says it listens (the port is ours, not another server's), and /health is 200. */
 async function waitUntilHealthy(baseUrl: string, child: ChildProcess, logs: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${logs.join('\n')}`);
-    try {
-      const res = await fetch(`${baseUrl}/health`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
+    if (logs.some((line) => line.includes('Latchkey is listening on'))) {
+      try {
+        const res = await fetch(`${baseUrl}/health`);
+        if (res.status === 200) return;
+      } catch {
+        // not answering yet
+      }
     }
     await new Promise((r) => setTimeout(r, 100));
   }
