@@ -99,6 +99,19 @@ async function usersWithEmail(server: TestServer, email: string): Promise<number
   return rows[0].n;
 }
 
+async function sessionsOf(server: TestServer, userId: string): Promise<number> {
+  const { rows } = await server.db.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1', [
+    userId,
+  ]);
+  return rows[0].n;
+}
+
+/** Whether a landing spent this jti (the replay store has it). */
+async function spent(server: TestServer, jti: string): Promise<boolean> {
+  const { rows } = await server.db.query('SELECT 1 FROM sso_replay WHERE jti = $1', [jti]);
+  return rows.length === 1;
+}
+
 /** Log lines printed since index `from`, waiting (briefly) until one matches. */
 async function waitForLog(
   server: TestServer,
@@ -390,12 +403,19 @@ describe('known, unknown and inactive users', () => {
   it('with auto-create off (the default), an unknown user is 403 sso_user_unknown and nothing is created', async () => {
     const email = 'stranger@partner.example';
     const before = await countRows(strict.db, 'users');
-    const res = await strict.request('GET', `/?token=${hs(claims(email, { iss: ISSUER, aud: AUDIENCE }))}`);
+    const sessionsBefore = await countRows(strict.db, 'refresh_tokens');
+    const jti = randomUUID();
+    const res = await strict.request(
+      'GET',
+      `/?token=${hs(claims(email, { iss: ISSUER, aud: AUDIENCE, jti }))}`,
+    );
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ statusCode: 403, code: 'sso_user_unknown' });
     expect(setCookies(res)).toEqual([]);
     expect(await countRows(strict.db, 'users')).toBe(before);
     expect(await usersWithEmail(strict, email)).toBe(0);
+    expect(await countRows(strict.db, 'refresh_tokens')).toBe(sessionsBefore);
+    expect(await spent(strict, jti)).toBe(false);
   });
 
   it('an inactive user is 403 user_inactive, with no session', async () => {
@@ -413,14 +433,27 @@ describe('known, unknown and inactive users', () => {
     });
     expect(removed.status).toBeLessThan(300);
     expect((await userByEmail(strict, email)).is_active).toBe(false);
-    const inactive = await strict.request(
-      'GET',
-      `/?token=${hs(claims(email, { iss: ISSUER, aud: AUDIENCE }))}`,
-    );
+    const sessionsBefore = await sessionsOf(strict, created.body.id);
+    const jti = randomUUID();
+    const once = hs(claims(email, { iss: ISSUER, aud: AUDIENCE, jti }));
+    const inactive = await strict.request('GET', `/?token=${once}`);
     expect(inactive.status).toBe(403);
     expect(inactive.body).toMatchObject({ statusCode: 403, code: 'user_inactive' });
     expect(setCookies(inactive)).toEqual([]);
-    expect((await userByEmail(strict, email)).is_active).toBe(false);
+    const after = await userByEmail(strict, email);
+    expect(after.is_active).toBe(false);
+    expect(await sessionsOf(strict, created.body.id)).toBe(sessionsBefore);
+    expect(await spent(strict, jti)).toBe(false);
+
+    // Reactivated, the same link works: the refused landing had not spent it.
+    const reactivated = await strict.request('PATCH', `/api/users/${created.body.id}`, {
+      apiToken: WRITE_TOKEN,
+      body: { is_active: true },
+    });
+    expect(reactivated.status).toBe(200);
+    expect((await strict.request('GET', `/?token=${once}`)).status).toBe(302);
+    expect(await spent(strict, jti)).toBe(true);
+    expect(await sessionsOf(strict, created.body.id)).toBe(sessionsBefore + 1);
   });
 });
 

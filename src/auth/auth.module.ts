@@ -6,7 +6,7 @@ import { AccessPrincipals } from './access-principals.js';
 import { AuthGuard } from './auth.guard.js';
 import { BrowserSessions } from './browser-sessions.js';
 import { JwksController } from './jwks.controller.js';
-import { LoginThrottleRepository } from './login/login-throttle.repository.js';
+import { LoginRepository } from './login/login.repository.js';
 import { LoginService } from './login/login.service.js';
 import { MeController } from './me.controller.js';
 import { JwtStrategy } from './passport/jwt.strategy.js';
@@ -34,7 +34,7 @@ import { UserStatusCache } from './user-status.cache.js';
     SessionsService,
     RefreshTokensRepository,
     LoginService,
-    LoginThrottleRepository,
+    LoginRepository,
     JwtStrategy,
     PassportJwtGuard,
   ],

@@ -29,8 +29,7 @@ export class TokenController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
-    const subject = await this.login.login(body.username ?? body.email ?? '', body.password, request.ip);
-    const pair = await this.sessions.start(subject, 'password');
+    const pair = await this.login.login(body.username ?? body.email ?? '', body.password, request.ip);
     if (wantsCookies(request, cookie)) this.cookies.set(reply, pair);
     void reply.header('cache-control', 'no-store');
     return pair;

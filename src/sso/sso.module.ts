@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { SsoEntry } from './sso-entry.js';
-import { SsoReplayRepository } from './sso-replay.repository.js';
+import { SsoLandingRepository } from './sso-landing.repository.js';
 import { SsoTokenVerifier } from './sso-token-verifier.js';
 import { SsoController } from './sso.controller.js';
 import { SsoService } from './sso.service.js';
@@ -10,7 +10,7 @@ import { SsoService } from './sso.service.js';
 @Module({
   imports: [AuthModule, UsersModule],
   controllers: [SsoController],
-  providers: [SsoTokenVerifier, SsoReplayRepository, SsoService, SsoEntry],
+  providers: [SsoTokenVerifier, SsoLandingRepository, SsoService, SsoEntry],
   exports: [SsoEntry],
 })
 export class SsoModule {}

@@ -1,12 +1,10 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SessionsService, type TokenPair } from '../auth/sessions/sessions.service.js';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
-import { UsersService } from '../users/users.service.js';
+import { rethrowUniqueViolation } from '../users/users.service.js';
 import { mapSsoClaims, type SsoIdentity } from './sso-claims.js';
-import { SsoReplayRepository } from './sso-replay.repository.js';
+import { SsoLandingRepository } from './sso-landing.repository.js';
 import { SsoTokenRejected, SsoTokenVerifier } from './sso-token-verifier.js';
 
 const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
@@ -27,16 +25,14 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly verifier: SsoTokenVerifier,
-    private readonly replay: SsoReplayRepository,
-    private readonly users: UsersService,
+    private readonly landings: SsoLandingRepository,
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
-    @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   onModuleInit(): void {
     this.cleanup = setInterval(() => {
-      this.replay.deleteExpired().catch((error: unknown) => {
+      this.landings.deleteExpiredClaims().catch((error: unknown) => {
         this.logger.warn(`SSO replay-store cleanup failed: ${(error as Error).message}`);
       });
     }, CLEANUP_INTERVAL_MS);
@@ -71,32 +67,36 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
     return { identity, issuer: verified.issuer, jti: verified.jti, exp: verified.exp };
   }
 
-  /**
-   * Spends the token (once per jti, across instances), finds or creates the user, starts our session: one
-   * transaction, so one commit instead of three (the landing waited on three WAL flushes), and a landing
-   * that fails half-way (an inactive user) leaves its token unspent rather than burnt.
-   */
+  /** Spends the token (once per jti, across instances), finds or creates the user, starts our session. */
   async signIn(checked: CheckedSsoToken): Promise<TokenPair> {
     const { identity } = checked;
-    const { pair, user, created } = await this.db.transaction(async (tx) => {
-      if (checked.jti !== undefined) {
-        const expiresAt = new Date((checked.exp + this.config.sso.leeway) * 1000);
-        if (!(await this.replay.claim(checked.issuer, checked.jti, expiresAt, tx))) {
-          this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
-          throw new DomainError('sso_token_replayed', 'This sign-in link was already used');
-        }
-      }
-      const found = await this.users.signInFromSso(identity, this.config.sso.autoCreateUsers, tx);
-      const subject = {
-        id: found.user.id,
-        email: found.user.email,
-        username: found.user.username,
-        isAdmin: found.user.isAdmin,
-      };
-      return { ...found, pair: await this.sessions.start(subject, 'sso', tx) };
-    });
+    const session = this.sessions.draft();
+    const claim =
+      checked.jti === undefined
+        ? undefined
+        : {
+            issuer: checked.issuer,
+            jti: checked.jti,
+            expiresAt: new Date((checked.exp + this.config.sso.leeway) * 1000),
+          };
+    const landed = await this.landings
+      .land({ identity, create: this.config.sso.autoCreateUsers, claim, session })
+      .catch(rethrowUniqueViolation);
+    switch (landed.kind) {
+      case 'replayed':
+        this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
+        throw new DomainError('sso_token_replayed', 'This sign-in link was already used');
+      case 'inactive':
+        throw new DomainError('user_inactive', 'This account is deactivated');
+      case 'unknown':
+        throw new DomainError('sso_user_unknown', 'No account for this user, and automatic creation is off');
+      case 'signed_in':
+        break;
+    }
+    const { user, created } = landed;
     if (created) this.logger.log(`Created user from SSO: ${user.email}`);
     this.logger.log(`User auto-logged in: ${user.email}`);
-    return pair;
+    const subject = { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
+    return this.sessions.open(subject, 'sso', session);
   }
 }

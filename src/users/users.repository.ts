@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { pgError } from '../database/pg-error.js';
-import type { Queryable } from '../database/queryable.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
+import { toUser, USER_COLUMNS, USER_COLUMNS_OF_U, type UserRow } from './user-row.js';
 
 /** One row to upsert. `undefined` fields keep the stored value on update and take the default on insert. */
 export interface UpsertRow {
@@ -16,53 +16,10 @@ export interface UpsertRow {
   passwordHash?: string;
 }
 
-export interface LoginCandidate {
-  user: User;
-  passwordHash: string | null;
-}
-
 export interface UpsertOutcome {
   createdIds: Set<string>;
   updatedIds: Set<string>;
   users: User[];
-}
-
-interface UserRow {
-  id: string;
-  email: string;
-  username: string;
-  first_name: string;
-  last_name: string;
-  is_active: boolean;
-  is_admin: boolean;
-  source: UserSource;
-  created_at: Date;
-  updated_at: Date;
-  last_login_at: Date | null;
-}
-
-const USER_COLUMNS =
-  'id, email, username, first_name, last_name, is_active, is_admin, source, created_at, updated_at, last_login_at';
-// The same columns qualified, for statements that join users (as u) with another source of rows.
-const USER_COLUMNS_OF_U = USER_COLUMNS.split(', ')
-  .map((column) => `u.${column}`)
-  .join(', ');
-
-// Raw rows for the bulk path: TypeORM's entity hydration costs more than the query for 10,000 rows.
-function toUser(row: UserRow): User {
-  return Object.assign(new User(), {
-    id: row.id,
-    email: row.email,
-    username: row.username,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    isActive: row.is_active,
-    isAdmin: row.is_admin,
-    source: row.source,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastLoginAt: row.last_login_at,
-  });
 }
 
 export interface UserPatch {
@@ -283,74 +240,12 @@ export class UsersRepository {
     );
   }
 
-  /** The account a login names: by email first, else by username. */
-  async findCredentialsFor(identifier: string): Promise<LoginCandidate | undefined> {
-    const rows: (UserRow & { password_hash: string | null })[] = await this.db.query(
-      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE email = $1 OR username = $1
-        ORDER BY (email = $1) DESC LIMIT 1`,
-      [identifier],
-    );
-    const row = rows[0];
-    return row && { user: toUser(row), passwordHash: row.password_hash };
-  }
-
   async statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
     const rows: { is_active: boolean; is_admin: boolean }[] = await this.db.query(
       `SELECT is_active, is_admin FROM users WHERE id = $1`,
       [id],
     );
     return rows[0] && { isActive: rows[0].is_active, isAdmin: rows[0].is_admin };
-  }
-
-  async recordLogin(id: string, q: Queryable = this.db): Promise<void> {
-    await q.query(`UPDATE users SET last_login_at = now() WHERE id = $1`, [id]);
-  }
-
-  /**
-   * An SSO login in one statement: with `create`, an unknown email becomes a new `sso` user and a known
-   * active one gets its names refreshed and `last_login_at` set (`INSERT … ON CONFLICT`, so concurrent
-   * first logins make one user); without it, only the update. Undefined means no active user matched.
-   */
-  async signInFromSso(
-    identity: { email: string; firstName?: string; lastName?: string },
-    create: boolean,
-    q: Queryable = this.db,
-  ): Promise<{ user: User; created: boolean } | undefined> {
-    const params = [identity.email, identity.firstName ?? null, identity.lastName ?? null];
-    const changedNames = `(users.first_name IS DISTINCT FROM COALESCE($2, users.first_name)
-                           OR users.last_name IS DISTINCT FROM COALESCE($3, users.last_name))`;
-    const rows: (UserRow & { created: boolean })[] = create
-      ? await q.query(
-          `INSERT INTO users (email, username, first_name, last_name, source, last_login_at)
-           VALUES ($1, $1, COALESCE($2, ''), COALESCE($3, ''), 'sso', now())
-           ON CONFLICT (email) DO UPDATE SET
-             first_name = COALESCE($2, users.first_name),
-             last_name = COALESCE($3, users.last_name),
-             updated_at = CASE WHEN ${changedNames} THEN now() ELSE users.updated_at END,
-             last_login_at = now()
-           WHERE users.is_active
-           RETURNING ${USER_COLUMNS}, (xmax = 0) AS created`,
-          params,
-        )
-      : (
-          await q.query<[(UserRow & { created: boolean })[], number]>(
-            `UPDATE users SET
-               first_name = COALESCE($2, first_name),
-               last_name = COALESCE($3, last_name),
-               updated_at = CASE WHEN ${changedNames} THEN now() ELSE updated_at END,
-               last_login_at = now()
-             WHERE email = $1 AND is_active
-             RETURNING ${USER_COLUMNS}, false AS created`,
-            params,
-          )
-        )[0];
-    const row = rows[0];
-    return row && { user: toUser(row), created: row.created };
-  }
-
-  async existsByEmail(email: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM users WHERE email = $1`, [email]);
-    return rows.length > 0;
   }
 
   async hasAdmin(): Promise<boolean> {

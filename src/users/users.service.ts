@@ -2,13 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { PasswordHasher } from '../auth/passwords/password-hasher.js';
 import { DomainError, type FieldProblem, ValidationError } from '../common/errors.js';
 import { pgError } from '../database/pg-error.js';
-import type { Queryable } from '../database/queryable.js';
 import { PatchUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
 import { UserChanges } from './user-changes.js';
 import { type SyncInput, type SyncItem } from './sync-input.js';
 import { User, type UserSource } from './user.entity.js';
-import { type LoginCandidate, type UpsertRow, UsersRepository } from './users.repository.js';
+import { type UpsertRow, UsersRepository } from './users.repository.js';
 
 export type SyncStatus = 'created' | 'updated' | 'unchanged';
 
@@ -130,35 +129,9 @@ export class UsersService {
     return user;
   }
 
-  /** The user a login names (email or username, normalised), with the stored hash. */
-  findForLogin(identifier: string): Promise<LoginCandidate | undefined> {
-    return this.users.findCredentialsFor(normaliseIdentifier(identifier));
-  }
-
   /** Whether the user still exists, is active, and is an admin: what a token alone cannot tell. */
   statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
     return this.users.statusOf(id);
-  }
-
-  recordLogin(id: string, q?: Queryable): Promise<void> {
-    return this.users.recordLogin(id, q);
-  }
-
-  /**
-   * The user a partner's SSO token names: found by email (and created when allowed), names refreshed,
-   * `last_login_at` set. Unknown with auto-create off → `sso_user_unknown`; inactive → `user_inactive`.
-   */
-  async signInFromSso(
-    identity: { email: string; firstName?: string; lastName?: string },
-    autoCreate: boolean,
-    q?: Queryable,
-  ): Promise<{ user: User; created: boolean }> {
-    const result = await this.users.signInFromSso(identity, autoCreate, q).catch(rethrowUniqueViolation);
-    if (result) return result;
-    if (await this.users.existsByEmail(identity.email)) {
-      throw new DomainError('user_inactive', 'This account is deactivated');
-    }
-    throw new DomainError('sso_user_unknown', 'No account for this user, and automatic creation is off');
   }
 
   hasAdmin(): Promise<boolean> {
@@ -195,7 +168,8 @@ export class UsersService {
 }
 
 /** A unique index said no: a concurrent request took the email or username between our check and our write. */
-function rethrowUniqueViolation(error: unknown): never {
+/** A write that broke the email or username uniqueness (a race, or a taken username): 409 naming the field. */
+export function rethrowUniqueViolation(error: unknown): never {
   const { code, constraint } = pgError(error);
   if (code === '23505' && constraint === 'users_username_key') {
     throw new DomainError('conflict', 'This username is already taken by another user', [

@@ -165,7 +165,10 @@ export function request<T = any>(
 }
 
 /** Counts rows, for "nothing was written" assertions. */
-export async function countRows(db: pg.Pool, table: 'users' | 'api_tokens'): Promise<number> {
+export async function countRows(
+  db: pg.Pool,
+  table: 'users' | 'api_tokens' | 'refresh_tokens',
+): Promise<number> {
   const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0].n);
 }

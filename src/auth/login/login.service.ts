@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../../common/errors.js';
 import { normaliseIdentifier } from '../../users/normalise.js';
-import { UsersService } from '../../users/users.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
-import type { TokenSubject } from '../tokens/access-tokens.js';
-import { LoginThrottleRepository } from './login-throttle.repository.js';
+import { SessionsService, type TokenPair } from '../sessions/sessions.service.js';
+import { LoginRepository } from './login.repository.js';
 
 /** Failed attempts allowed per account identifier, and per client address, in one window. */
 export const ACCOUNT_ATTEMPTS = 5;
@@ -30,15 +29,15 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
   private cleanup?: NodeJS.Timeout;
 
   constructor(
-    private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
-    private readonly throttle: LoginThrottleRepository,
+    private readonly sessions: SessionsService,
+    private readonly logins: LoginRepository,
   ) {}
 
   onModuleInit(): void {
     // Counters are keyed by whatever was typed, so old windows must go or the table grows without bound.
     this.cleanup = setInterval(() => {
-      this.throttle.deleteStale(THROTTLE_WINDOW_SECONDS).catch((error: unknown) => {
+      this.logins.deleteStale(THROTTLE_WINDOW_SECONDS).catch((error: unknown) => {
         this.logger.warn(`Login-throttle cleanup failed: ${(error as Error).message}`);
       });
     }, THROTTLE_WINDOW_SECONDS * 1000);
@@ -49,12 +48,17 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.cleanup);
   }
 
-  async login(identifier: string, password: string, clientAddress: string): Promise<TokenSubject> {
-    const account = normaliseIdentifier(identifier);
+  /** A new session's token pair for the right password of an active account. */
+  async login(identifier: string, password: string, clientAddress: string): Promise<TokenPair> {
+    const typed = normaliseIdentifier(identifier);
     // Keyed by what was typed, whether or not such an account exists: the limit reveals nothing.
-    const accountKey = `account:${account}`;
+    const accountKey = `account:${typed}`;
     const addressKey = `address:${clientAddress}`;
-    const counts = await this.throttle.countAttempt([accountKey, addressKey], THROTTLE_WINDOW_SECONDS);
+    const { counts, account } = await this.logins.attempt(
+      [accountKey, addressKey],
+      typed,
+      THROTTLE_WINDOW_SECONDS,
+    );
     const over = counts.filter(
       (c) => c.failures > (c.key === accountKey ? ACCOUNT_ATTEMPTS : ADDRESS_ATTEMPTS),
     );
@@ -65,16 +69,16 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
         'Retry-After': String(retryAfter),
       });
     }
-    const candidate = await this.users.findForLogin(account);
-    const matches = await this.hasher.verify(candidate?.passwordHash ?? DUMMY_HASH, password);
-    if (!candidate || !candidate.passwordHash || !matches || !candidate.user.isActive) {
+    const matches = await this.hasher.verify(account?.passwordHash ?? DUMMY_HASH, password);
+    if (!account || !account.passwordHash || !matches || !account.user.isActive) {
       throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
     }
-    await Promise.all([
-      this.throttle.forgive(accountKey, addressKey),
-      this.users.recordLogin(candidate.user.id),
-    ]);
-    const { user } = candidate;
-    return { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
+    const { user } = account;
+    const draft = this.sessions.draft();
+    if (!(await this.logins.succeed(accountKey, addressKey, user.id, draft))) {
+      throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
+    }
+    const subject = { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
+    return this.sessions.open(subject, 'password', draft);
   }
 }

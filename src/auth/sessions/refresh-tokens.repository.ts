@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { Queryable } from '../../database/queryable.js';
 import type { SignInMethod } from '../tokens/access-tokens.js';
 
 export interface NewRefreshToken {
@@ -22,6 +21,26 @@ export interface RefreshTokenRow extends NewRefreshToken {
 
 /** A successor's own fields; its family, user and sign-in method are the spent token's. */
 export type SuccessorToken = Omit<NewRefreshToken, 'familyId' | 'userId' | 'signInMethod'>;
+
+/** A new session's token before its user is known: the statement that finds the user also writes it. */
+export type SessionDraft = SuccessorToken;
+
+/**
+ * The INSERT that starts a session (a new family), for a sign-in statement that finds its user in the
+ * same round trip (login, SSO landing): `userId` is that statement's expression for the user's id, `from`
+ * the rows it comes from (none: no session), and `$first`…`$first+4` are `startSessionParams`.
+ */
+export function startSessionSql(userId: string, from: string, first: number): string {
+  const [id, jti, issuedAt, expiresAt, method] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
+          SELECT ${id}::uuid, ${id}::uuid, ${userId}, ${jti}::uuid, ${issuedAt}::timestamptz,
+                 ${expiresAt}::timestamptz, ${method}::text
+            FROM ${from}`;
+}
+
+export function startSessionParams(draft: SessionDraft, method: SignInMethod): unknown[] {
+  return [draft.id, draft.accessJti, draft.issuedAt, draft.expiresAt, method];
+}
 
 export type RotationOutcome =
   { kind: 'rotated'; spent: RefreshTokenRow } | { kind: 'not_rotated'; current: RefreshTokenRow | undefined };
@@ -45,22 +64,6 @@ const COLUMNS =
 @Injectable()
 export class RefreshTokensRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  async insert(token: NewRefreshToken, q: Queryable = this.db): Promise<void> {
-    await q.query(
-      `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        token.id,
-        token.familyId,
-        token.userId,
-        token.accessJti,
-        token.issuedAt,
-        token.expiresAt,
-        token.signInMethod,
-      ],
-    );
-  }
 
   /**
    * Spends `id` and records its successor in one transaction. The conditional UPDATE takes the row

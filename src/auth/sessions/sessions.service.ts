@@ -1,7 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../common/errors.js';
-import type { Queryable } from '../../database/queryable.js';
 import { AppConfig } from '../../config/app-config.js';
 import { UsersService } from '../../users/users.service.js';
 import { AccessTokens, invalid, type SignInMethod, type TokenSubject } from '../tokens/access-tokens.js';
@@ -10,6 +9,7 @@ import { refreshTokenId, refreshTokenValue } from './refresh-token-value.js';
 import {
   RefreshTokensRepository,
   type RefreshTokenRow,
+  type SessionDraft,
   type SuccessorToken,
 } from './refresh-tokens.repository.js';
 
@@ -56,24 +56,22 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.cleanup);
   }
 
-  /** Starts a session for a user who just proved who they are (password or SSO). */
-  /** `q`: the caller's transaction, when the session is one of several writes that commit together. */
-  async start(subject: TokenSubject, method: SignInMethod, q?: Queryable): Promise<TokenPair> {
-    const access = this.accessTokens.issue(subject, method);
-    const id = randomUUID();
-    await this.tokens.insert(
-      {
-        id,
-        familyId: id,
-        userId: subject.id,
-        accessJti: access.jti,
-        issuedAt: new Date(access.iat * 1000),
-        expiresAt: this.refreshExpiry(access.iat),
-        signInMethod: method,
-      },
-      q,
-    );
-    return this.pair(subject.id, access.token, id);
+  /**
+   * A session for a user about to prove who they are (password or SSO): its token's fields, drafted before
+   * the sign-in statement that checks the user and writes the session row in one round trip
+   * (`startSessionSql`); `open` then makes the pair.
+   */
+  draft(): SessionDraft {
+    return this.successor();
+  }
+
+  /** The token pair of a session whose row (`draft`) the sign-in statement wrote for `subject`. */
+  open(subject: TokenSubject, method: SignInMethod, draft: SessionDraft): TokenPair {
+    const access = this.accessTokens.issue(subject, method, {
+      jti: draft.accessJti,
+      iat: epoch(draft.issuedAt),
+    });
+    return this.pair(subject.id, access.token, draft.id);
   }
 
   async refresh(value: string): Promise<TokenPair> {
