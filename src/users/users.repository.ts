@@ -31,6 +31,48 @@ export interface UserPatch {
   passwordHash?: string;
 }
 
+const UPSERT_FIELDS = ['username', 'firstName', 'lastName', 'isActive', 'passwordHash'] as const;
+type UpsertField = (typeof UPSERT_FIELDS)[number];
+const UPSERT_COLUMN: Record<UpsertField, string> = {
+  username: 'username',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  isActive: 'is_active',
+  passwordHash: 'password_hash',
+};
+
+/** The upsert of rows that all name `fields` (besides the email). */
+function upsertSql(fields: UpsertField[]): string {
+  const insert = `INSERT INTO users AS u (email, username, first_name, last_name, is_active, password_hash, source)
+    SELECT i.email, COALESCE(i.username, i.email), COALESCE(i.first_name, ''), COALESCE(i.last_name, ''),
+           COALESCE(i.is_active, true), i.password_hash, $7
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
+           AS i(email, username, first_name, last_name, is_active, password_hash)`;
+  const returning = `RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`;
+  if (fields.length === 0) return `${insert} ON CONFLICT (email) DO NOTHING ${returning}`;
+  const columns = fields.map((field) => UPSERT_COLUMN[field]);
+  // A given password is always written: the service leaves out the ones that already match.
+  const differs = columns.map((c) =>
+    c === 'password_hash' ? 'EXCLUDED.password_hash IS NOT NULL' : `u.${c} IS DISTINCT FROM EXCLUDED.${c}`,
+  );
+  return `${insert}
+    ON CONFLICT (email) DO UPDATE SET ${columns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()
+     WHERE ${differs.join(' OR ')}
+    ${returning}`;
+}
+
+function upsertParams(rows: UpsertRow[], source: UserSource): unknown[] {
+  return [
+    rows.map((r) => r.email),
+    rows.map((r) => r.username ?? null),
+    rows.map((r) => r.firstName ?? null),
+    rows.map((r) => r.lastName ?? null),
+    rows.map((r) => r.isActive ?? null),
+    rows.map((r) => r.passwordHash ?? null),
+    source,
+  ];
+}
+
 // PostgreSQL error codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 3;
@@ -129,73 +171,46 @@ export class UsersRepository {
   }
 
   /**
-   * Upserts all rows in one transaction with set-based statements: lock the existing rows in email
-   * order (so that concurrent syncs cannot deadlock each other), insert the new ones with
-   * `ON CONFLICT DO NOTHING`, then update the existing ones where something differs. The insert and
-   * the update are separate statements on purpose: under READ COMMITTED the update takes a fresh
-   * snapshot, so it also sees a row that a concurrent request inserted a moment earlier and that
-   * our insert skipped — every row ends up either created or updated, never lost, never duplicated.
+   * Upserts all rows in one transaction, one `INSERT … ON CONFLICT (email) DO UPDATE` per set of fields the
+   * rows name (a sync sends the same fields for every user, so that is one statement): its DO UPDATE
+   * writes exactly those fields, so a field left out keeps its stored value, and it writes only rows where
+   * one of them differs. `ON CONFLICT DO UPDATE` decides insert-or-update per row against the latest
+   * committed version, so concurrent syncs of one email end in one row, each answered created or updated,
+   * and rows are taken in email order, so two concurrent batches lock their common rows in the same order.
+   * It replaced a lock, an insert and an update statement that sent the arrays twice (bench: sync rows).
    */
   async upsertMany(rows: UpsertRow[], source: UserSource): Promise<UpsertOutcome> {
     const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
-    const emails = sorted.map((r) => r.email);
-    const params = [
-      emails,
-      sorted.map((r) => r.username ?? null),
-      sorted.map((r) => r.firstName ?? null),
-      sorted.map((r) => r.lastName ?? null),
-      sorted.map((r) => r.isActive ?? null),
-      sorted.map((r) => r.passwordHash ?? null),
-    ];
-    const input = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
-                     AS i(email, username, first_name, last_name, is_active, password_hash)`;
+    const byFields = new Map<string, UpsertRow[]>();
+    for (const row of sorted) {
+      const key = UPSERT_FIELDS.filter((field) => row[field] !== undefined).join(',');
+      const group = byFields.get(key);
+      if (group) group.push(row);
+      else byFields.set(key, [row]);
+    }
     return this.inTransaction(async (tx) => {
-      await tx.query(
-        `SELECT count(*) FROM (SELECT 1 FROM users WHERE email = ANY($1::text[]) ORDER BY email FOR UPDATE) locked`,
-        [emails],
-      );
-      const inserted: UserRow[] = await tx.query(
-        `INSERT INTO users (email, username, first_name, last_name, is_active, password_hash, source)
-         SELECT i.email, COALESCE(i.username, i.email), COALESCE(i.first_name, ''), COALESCE(i.last_name, ''),
-                COALESCE(i.is_active, true), i.password_hash, $7
-           FROM ${input}
-          -- existing rows skip the (slower) speculative insertion; ON CONFLICT covers concurrent inserts
-          WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.email = i.email)
-         ON CONFLICT (email) DO NOTHING
-         RETURNING ${USER_COLUMNS}`,
-        [...params, source],
-      );
-      const createdIds = new Set(inserted.map((r) => r.id));
-      const [updated]: [UserRow[], number] = await tx.query(
-        `UPDATE users u SET
-            username      = COALESCE(i.username, u.username),
-            first_name    = COALESCE(i.first_name, u.first_name),
-            last_name     = COALESCE(i.last_name, u.last_name),
-            is_active     = COALESCE(i.is_active, u.is_active),
-            password_hash = COALESCE(i.password_hash, u.password_hash),
-            updated_at    = now()
-           FROM ${input}
-          WHERE u.email = i.email
-            AND u.id <> ALL($7::uuid[])
-            AND (   u.username   IS DISTINCT FROM COALESCE(i.username, u.username)
-                 OR u.first_name IS DISTINCT FROM COALESCE(i.first_name, u.first_name)
-                 OR u.last_name  IS DISTINCT FROM COALESCE(i.last_name, u.last_name)
-                 OR u.is_active  IS DISTINCT FROM COALESCE(i.is_active, u.is_active)
-                 OR i.password_hash IS NOT NULL)
-         RETURNING ${USER_COLUMNS_OF_U}`,
-        [...params, [...createdIds]],
-      );
-      const updatedIds = new Set(updated.map((r) => r.id));
+      const written: (UserRow & { created: boolean })[] = [];
+      for (const [key, group] of byFields) {
+        const fields = key === '' ? [] : (key.split(',') as UpsertField[]);
+        written.push(
+          ...(await tx.query<(UserRow & { created: boolean })[]>(
+            upsertSql(fields),
+            upsertParams(group, source),
+          )),
+        );
+      }
+      const createdIds = new Set(written.filter((r) => r.created).map((r) => r.id));
+      const updatedIds = new Set(written.filter((r) => !r.created).map((r) => r.id));
       // The written rows came back from their statements; only the unchanged ones are read again.
-      const written = new Set([...inserted, ...updated].map((r) => r.email));
-      const unchangedEmails = emails.filter((email) => !written.has(email));
+      const writtenEmails = new Set(written.map((r) => r.email));
+      const unchangedEmails = sorted.map((r) => r.email).filter((email) => !writtenEmails.has(email));
       const unchanged: UserRow[] =
         unchangedEmails.length === 0
           ? []
           : await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`, [
               unchangedEmails,
             ]);
-      return { createdIds, updatedIds, users: [...inserted, ...updated, ...unchanged].map(toUser) };
+      return { createdIds, updatedIds, users: [...written, ...unchanged].map(toUser) };
     });
   }
 
