@@ -47,18 +47,24 @@ export class UsersService {
   /** The idempotent upsert behind `POST /api/users`, for one item or thousands. */
   async sync(input: SyncInput, source: UserSource): Promise<SyncResult> {
     const { items } = input;
-    const taken = await this.users.findUsernameConflicts(items);
-    if (taken.length > 0) {
-      throw new ValidationError(
-        taken.map((index) => ({
-          ...(input.bulk ? { index } : {}),
-          field: 'username',
-          reason: 'already taken by another user',
-        })),
-      );
-    }
     const rows = await this.withPasswordHashes(items);
-    const outcome = await this.users.upsertMany(rows, source).catch(rethrowUniqueViolation);
+    // Taken usernames are looked for only once the upsert has hit one (and rolled back): a lookup of
+    // every item's username before each upsert cost ~7% of a 10,000-user sync that almost never has one.
+    const outcome = await this.users.upsertMany(rows, source).catch(async (error: unknown) => {
+      if (isUsernameTaken(error)) {
+        const taken = await this.users.findUsernameConflicts(items);
+        if (taken.length > 0) {
+          throw new ValidationError(
+            taken.map((index) => ({
+              ...(input.bulk ? { index } : {}),
+              field: 'username',
+              reason: 'already taken by another user',
+            })),
+          );
+        }
+      }
+      return rethrowUniqueViolation(error);
+    });
     this.changes.changed([...outcome.updatedIds]);
     const byEmail = new Map(outcome.users.map((u) => [u.email, u]));
     const results = items.map((item) => {
@@ -168,6 +174,11 @@ export class UsersService {
 }
 
 /** A unique index said no: a concurrent request took the email or username between our check and our write. */
+function isUsernameTaken(error: unknown): boolean {
+  const { code, constraint } = pgError(error);
+  return code === '23505' && constraint === 'users_username_key';
+}
+
 /** A write that broke the email or username uniqueness (a race, or a taken username): 409 naming the field. */
 export function rethrowUniqueViolation(error: unknown): never {
   const { code, constraint } = pgError(error);
