@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
-  type SessionDraft,
+  type TokenDraft,
   startSessionParams,
   startSessionSql,
 } from '../auth/sessions/refresh-tokens.repository.js';
@@ -15,7 +15,7 @@ export interface Landing {
   create: boolean;
   /** The token's one-time id, spent by this landing; undefined for a partner that sends none. */
   claim?: { issuer: string; jti: string; expiresAt: Date };
-  session: SessionDraft;
+  session: TokenDraft;
 }
 
 export type LandingOutcome =

@@ -96,7 +96,6 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
     const { user, created } = landed;
     if (created) this.logger.log(`Created user from SSO: ${user.email}`);
     this.logger.log(`User auto-logged in: ${user.email}`);
-    const subject = { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
-    return this.sessions.open(subject, 'sso', session);
+    return this.sessions.open(user, 'sso', session);
   }
 }

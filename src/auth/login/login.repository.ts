@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { User } from '../../users/user.entity.js';
 import { toUser, USER_COLUMNS, type UserRow } from '../../users/user-row.js';
 import {
-  type SessionDraft,
+  type TokenDraft,
   startSessionParams,
   startSessionSql,
 } from '../sessions/refresh-tokens.repository.js';
@@ -72,12 +72,7 @@ export class LoginRepository {
    * and the session (`draft`) written. False, with nothing written, when the user was deactivated since
    * `attempt` read it.
    */
-  async succeed(
-    accountKey: string,
-    addressKey: string,
-    userId: string,
-    draft: SessionDraft,
-  ): Promise<boolean> {
+  async succeed(accountKey: string, addressKey: string, userId: string, draft: TokenDraft): Promise<boolean> {
     const rows: unknown[] = await this.db.query(
       `WITH signed_in AS (
          UPDATE users SET last_login_at = now() WHERE id = $3 AND is_active RETURNING id),

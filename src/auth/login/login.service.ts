@@ -78,7 +78,6 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     if (!(await this.logins.succeed(accountKey, addressKey, user.id, draft))) {
       throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
     }
-    const subject = { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
-    return this.sessions.open(subject, 'password', draft);
+    return this.sessions.open(user, 'password', draft);
   }
 }

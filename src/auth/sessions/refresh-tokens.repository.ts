@@ -19,11 +19,15 @@ export interface RefreshTokenRow extends NewRefreshToken {
   revokedAt: Date | null;
 }
 
-/** A successor's own fields; its family, user and sign-in method are the spent token's. */
-export type SuccessorToken = Omit<NewRefreshToken, 'familyId' | 'userId' | 'signInMethod'>;
+// What a new token row is written with (a new session's and a successor's alike).
+const INSERT_COLUMNS = 'id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method';
+const COLUMNS = `${INSERT_COLUMNS}, spent_at, successor_id, revoked_at`;
 
-/** A new session's token before its user is known: the statement that finds the user also writes it. */
-export type SessionDraft = SuccessorToken;
+/**
+ * A refresh token's own fields, drafted before the statement that writes it: a successor takes its family,
+ * user and sign-in method from the spent token; a new session's come from the sign-in statement.
+ */
+export type TokenDraft = Omit<NewRefreshToken, 'familyId' | 'userId' | 'signInMethod'>;
 
 /**
  * The INSERT that starts a session (a new family), for a sign-in statement that finds its user in the
@@ -32,13 +36,13 @@ export type SessionDraft = SuccessorToken;
  */
 export function startSessionSql(userId: string, from: string, first: number): string {
   const [id, jti, issuedAt, expiresAt, method] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
-  return `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
+  return `INSERT INTO refresh_tokens (${INSERT_COLUMNS})
           SELECT ${id}::uuid, ${id}::uuid, ${userId}, ${jti}::uuid, ${issuedAt}::timestamptz,
                  ${expiresAt}::timestamptz, ${method}::text
             FROM ${from}`;
 }
 
-export function startSessionParams(draft: SessionDraft, method: SignInMethod): unknown[] {
+export function startSessionParams(draft: TokenDraft, method: SignInMethod): unknown[] {
   return [draft.id, draft.accessJti, draft.issuedAt, draft.expiresAt, method];
 }
 
@@ -58,9 +62,6 @@ interface Row {
   sign_in_method: SignInMethod;
 }
 
-const COLUMNS =
-  'id, family_id, user_id, access_jti, issued_at, expires_at, spent_at, successor_id, revoked_at, sign_in_method';
-
 @Injectable()
 export class RefreshTokensRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -70,7 +71,7 @@ export class RefreshTokensRepository {
    * lock, so of two concurrent refreshes of one token exactly one rotates; the other waits, finds the
    * token spent, and is answered from the row (the grace window) instead of minting a second successor.
    */
-  async rotate(id: string, successor: SuccessorToken): Promise<RotationOutcome> {
+  async rotate(id: string, successor: TokenDraft): Promise<RotationOutcome> {
     return this.db.transaction(async (tx) => {
       const [spent]: [Row[], number] = await tx.query(
         `UPDATE refresh_tokens SET spent_at = now(), successor_id = $2
@@ -82,19 +83,15 @@ export class RefreshTokensRepository {
         const rows: Row[] = await tx.query(`SELECT ${COLUMNS} FROM refresh_tokens WHERE id = $1`, [id]);
         return { kind: 'not_rotated', current: rows[0] && toToken(rows[0]) };
       }
-      await tx.query(
-        `INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [
-          successor.id,
-          spent[0].family_id,
-          spent[0].user_id,
-          successor.accessJti,
-          successor.issuedAt,
-          successor.expiresAt,
-          spent[0].sign_in_method,
-        ],
-      );
+      await tx.query(`INSERT INTO refresh_tokens (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        successor.id,
+        spent[0].family_id,
+        spent[0].user_id,
+        successor.accessJti,
+        successor.issuedAt,
+        successor.expiresAt,
+        spent[0].sign_in_method,
+      ]);
       return { kind: 'rotated', spent: toToken(spent[0]) };
     });
   }

@@ -9,8 +9,7 @@ import { refreshTokenId, refreshTokenValue } from './refresh-token-value.js';
 import {
   RefreshTokensRepository,
   type RefreshTokenRow,
-  type SessionDraft,
-  type SuccessorToken,
+  type TokenDraft,
 } from './refresh-tokens.repository.js';
 
 /** What `POST /token` and `POST /token/refresh` answer (contract §3). */
@@ -61,31 +60,40 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
    * the sign-in statement that checks the user and writes the session row in one round trip
    * (`startSessionSql`); `open` then makes the pair.
    */
-  draft(): SessionDraft {
-    return this.successor();
+  draft(): TokenDraft {
+    const iat = Math.floor(Date.now() / 1000);
+    return {
+      id: randomUUID(),
+      accessJti: randomUUID(),
+      issuedAt: new Date(iat * 1000),
+      expiresAt: this.refreshExpiry(iat),
+    };
   }
 
-  /** The token pair of a session whose row (`draft`) the sign-in statement wrote for `subject`. */
-  open(subject: TokenSubject, method: SignInMethod, draft: SessionDraft): TokenPair {
-    const access = this.accessTokens.issue(subject, method, {
+  /** The token pair for a refresh-token row already written (`draft`): a new session's, or a successor's. */
+  open(subject: TokenSubject, method: SignInMethod, draft: TokenDraft): TokenPair {
+    const { token } = this.accessTokens.issue(subject, method, {
       jti: draft.accessJti,
       iat: epoch(draft.issuedAt),
     });
-    return this.pair(subject.id, access.token, draft.id);
+    return {
+      token,
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: this.accessTokens.ttl,
+      refresh_token: refreshTokenValue(this.keys.refreshKey, draft.id),
+      user_id: subject.id,
+    };
   }
 
   async refresh(value: string): Promise<TokenPair> {
     const id = refreshTokenId(this.keys.refreshKey, value);
     if (!id) throw invalid('Invalid refresh token');
-    const successor = this.successor();
+    const successor = this.draft();
     const outcome = await this.tokens.rotate(id, successor);
     if (outcome.kind === 'rotated') {
       const subject = await this.activeSubject(outcome.spent);
-      const access = this.accessTokens.issue(subject, outcome.spent.signInMethod, {
-        jti: successor.accessJti,
-        iat: epoch(successor.issuedAt),
-      });
-      return this.pair(subject.id, access.token, successor.id);
+      return this.open(subject, outcome.spent.signInMethod, successor);
     }
     return this.answerUnrotated(outcome.current);
   }
@@ -122,11 +130,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     const successor = await this.tokens.findById(token.successorId);
     if (!successor || successor.revokedAt) throw invalid('Invalid refresh token');
     const subject = await this.activeSubject(successor);
-    const access = this.accessTokens.issue(subject, successor.signInMethod, {
-      jti: successor.accessJti,
-      iat: epoch(successor.issuedAt),
-    });
-    return this.pair(subject.id, access.token, successor.id);
+    return this.open(subject, successor.signInMethod, successor);
   }
 
   private async activeSubject(token: RefreshTokenRow): Promise<TokenSubject> {
@@ -140,32 +144,11 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       await this.tokens.revokeFamily(token.familyId);
       throw invalid('The user of this session is no longer active');
     }
-    return { id: user.id, email: user.email, username: user.username, isAdmin: user.isAdmin };
-  }
-
-  private successor(): SuccessorToken {
-    const iat = Math.floor(Date.now() / 1000);
-    return {
-      id: randomUUID(),
-      accessJti: randomUUID(),
-      issuedAt: new Date(iat * 1000),
-      expiresAt: this.refreshExpiry(iat),
-    };
+    return user;
   }
 
   private refreshExpiry(iat: number): Date {
     return new Date((iat + this.config.jwt.refreshTtl) * 1000);
-  }
-
-  private pair(userId: string, accessToken: string, refreshId: string): TokenPair {
-    return {
-      token: accessToken,
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: this.accessTokens.ttl,
-      refresh_token: refreshTokenValue(this.keys.refreshKey, refreshId),
-      user_id: userId,
-    };
   }
 }
 
