@@ -363,7 +363,7 @@ it(`crash after crash (${CRASHES} SIGKILLs under heavier writes): never a 500 or
     await until(
       () => crashes.count('single', 503, killed) >= 2,
       3 * ANSWER_BOUND_MS,
-      `503s after crash ${c}`,
+      () => `503s after crash ${c}; since the kill: ${seenSince(crashes, killed)}`,
     );
     await own!.start();
     since = Date.now();
@@ -457,22 +457,45 @@ function withServerLog(s: Sample): Sample & { log?: string[] } {
   return typeof id === 'string' ? { ...s, log: server().logs.filter((l) => l.includes(id)) } : s;
 }
 
+/** What a load's answers since `since` were, and what is still in flight: for failure messages. */
+function seenSince(load: Load, since: number): string {
+  const later = load.samples.filter((s) => s.ended >= since);
+  const answers = [...later.slice(0, 20), ...later.slice(20).slice(-5)].map((s) => ({
+    kind: s.kind,
+    status: s.status,
+    started: s.started - since,
+    ms: s.ended - s.started,
+    error: s.error,
+    code: s.body?.code,
+    log: withServerLog(s).log,
+  }));
+  return JSON.stringify({
+    answers,
+    answered: later.length,
+    inFlight: load.inFlight,
+    serverExit: server().child?.exitCode,
+    serverLog: server().logs.slice(-60),
+  });
+}
+
 async function timed<T>(call: () => Promise<T>): Promise<{ res: T; ms: number }> {
   const started = Date.now();
   const res = await call();
   return { res, ms: Date.now() - started };
 }
 
-/** Polls `condition` until it holds; fails with `what` after `ms`. */
+/** Polls `condition` until it holds; fails with `what` (evaluated then, so it can say what was seen) after `ms`. */
 async function until(
   condition: () => boolean | Promise<boolean>,
   ms: number,
-  what: string,
+  what: string | (() => string),
   every = 25,
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} (within ${ms} ms)`);
+    if (Date.now() > deadline) {
+      throw new Error(`${typeof what === 'string' ? what : what()} (within ${ms} ms)`);
+    }
     await new Promise((r) => setTimeout(r, every));
   }
 }

@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { ApiToken } from '../api-tokens/api-token.entity.js';
 import { User } from '../users/user.entity.js';
+import { GuardedClient } from './guarded-client.js';
 
 /** One definition for the app, the migration CLI and the tests. The schema changes only by migration. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -16,6 +17,8 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     // Fail fast when the database is away, instead of queueing requests until clients give up.
     connectTimeoutMS: 3000,
     extra: {
+      // pg-pool builds its connections with this class (see GuardedClient for why).
+      Client: GuardedClient,
       max: 10,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options.js';
+import { GuardedClient } from './guarded-client.js';
 
 // Any constant works; it only has to be the same for every instance of Latchkey.
 const MIGRATION_LOCK = 7_240_118;
@@ -11,7 +11,7 @@ const MIGRATION_LOCK = 7_240_118;
  * together take turns, so a migration never runs twice.
  */
 export async function runMigrations(url: string, logger = new Logger('Migrations')): Promise<string[]> {
-  const lock = new Client({ connectionString: url });
+  const lock = new GuardedClient({ connectionString: url });
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -93,8 +93,14 @@ async function genuine(server: TestServer): Promise<{ token: string; header: any
   return { token, header: decodePart(token, 0), claims: decodePart(token, 1) };
 }
 
-function flipLastChar(segment: string): string {
-  return `${segment.slice(0, -1)}${segment.endsWith('A') ? 'B' : 'A'}`;
+/**
+ * The signature with one bit of its first byte flipped. Not a changed last character: the last base64url
+ * character of a 32-byte signature also carries two padding bits, so 'A'↔'B' can decode to the same bytes.
+ */
+function flipSignatureBit(segment: string): string {
+  const bytes = Buffer.from(segment, 'base64url');
+  bytes[0] ^= 0x01;
+  return bytes.toString('base64url');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +124,7 @@ const hsForgeries: [string, Forge][] = [
     'signature altered',
     (g) => {
       const [h, p, s] = g.token.split('.');
-      return `${h}.${p}.${flipLastChar(s)}`;
+      return `${h}.${p}.${flipSignatureBit(s)}`;
     },
   ],
   [
@@ -395,7 +401,7 @@ const hsSsoForgeries: [string, ForgeSso][] = [
     'signature altered',
     (c) => {
       const [h, p, s] = ssoHs(c).split('.');
-      return `${h}.${p}.${flipLastChar(s)}`;
+      return `${h}.${p}.${flipSignatureBit(s)}`;
     },
   ],
   ['signed with another secret', (c) => signHmac(hsHeader, c, 'not-the-partner-secret-0123456789')],
