@@ -3,6 +3,7 @@ import { migrations } from '../../migrations/index.js';
 import { ApiToken } from '../api-tokens/api-token.entity.js';
 import { User } from '../users/user.entity.js';
 import { GuardedClient } from './guarded-client.js';
+import { latchkeyPgTypes } from './pg-types.js';
 
 /** One definition for the app, the migration CLI and the tests. The schema changes only by migration. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -19,6 +20,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     extra: {
       // pg-pool builds its connections with this class (see GuardedClient for why).
       Client: GuardedClient,
+      types: latchkeyPgTypes,
       max: 10,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,

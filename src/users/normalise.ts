@@ -22,9 +22,23 @@ export function emailProblem(email: string): string | undefined {
   if (email.length > MAX_EMAIL_LENGTH) return `must be at most ${MAX_EMAIL_LENGTH} characters`;
   // C0/C1 control characters never belong in an address, and PostgreSQL rejects NUL in text outright.
   if (hasControlCharacters(email)) return 'must not contain control characters';
-  if (!isEmail(email, { allow_utf8_local_part: true, allow_ip_domain: false }))
-    return 'must be an email address';
+  if (!plainEmail(email) && !isEmail(email, EMAIL_OPTIONS)) return 'must be an email address';
   return undefined;
+}
+
+export const EMAIL_OPTIONS = { allow_utf8_local_part: true, allow_ip_domain: false };
+
+// An ASCII address of the everyday shape: dot-separated atoms, then host labels and a letters-only TLD.
+const PLAIN_EMAIL =
+  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/**
+ * True only for addresses `isEmail` (with EMAIL_OPTIONS) accepts too, decided by one regular expression:
+ * `isEmail` cost 12 % of a 10,000-user sync's Node time. False means "ask isEmail". A property test holds
+ * the implication.
+ */
+export function plainEmail(email: string): boolean {
+  return email.length <= MAX_EMAIL_LENGTH && email.indexOf('@') <= 64 && PLAIN_EMAIL.test(email);
 }
 
 /** Escapes `%`, `_` and `\` so that user input matches itself in LIKE. */
