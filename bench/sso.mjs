@@ -53,6 +53,10 @@ export async function ssoScenario({ pg: pgServer }) {
       (round) => withCpu({ pg: pgServer.pid }, () => upserts(pool, identities(round))),
       higherRps,
     );
+    // A reference only: Latchkey sends its landing as a named (prepared) statement, the baseline unnamed.
+    const prepared = await withCpu({ pg: pgServer.pid }, () =>
+      upserts(pool, identities(ROUNDS), { prepared: true }),
+    );
     const created = await pool.query(`SELECT count(*)::int AS n FROM users WHERE email LIKE 'new%'`);
     if (created.rows[0].n !== (ROUNDS * LOGINS) / 2) {
       throw new Error(`SSO created ${created.rows[0].n} users, expected ${(ROUNDS * LOGINS) / 2}`);
@@ -71,6 +75,16 @@ export async function ssoScenario({ pg: pgServer }) {
           'a landing also verifies the JWT, spends its jti (sso_replay row) and starts a session ' +
           '(refresh-token row); better of 2 alternated runs of each side. CPU in cores (of 2) — ' +
           `Latchkey run: ${latchkey.cpu}; upsert run: ${upsert.cpu}`,
+      }),
+      row({
+        path: 'SSO landing GET /?token=… (half new, half returning users)',
+        value: rate(latchkey, 'logins/s'),
+        baseline: 'the same upsert loop, as a prepared (named) statement, one run',
+        baselineValue: rate(prepared, 'upserts/s'),
+        ratio: ratio(latchkey.rps / prepared.rps),
+        notes:
+          'reference: Latchkey prepares its landing statement on each connection (parsed and planned once); ' +
+          `the baseline above sends its upsert unnamed, as pg does by default. CPU: ${prepared.cpu}`,
       }),
     ];
   } finally {
@@ -99,7 +113,7 @@ function landings(baseUrl, identities) {
 }
 
 /** The same identities through the bare upsert: CONNECTIONS loops, each taking the next one. */
-async function upserts(pool, identities) {
+async function upserts(pool, identities, { prepared = false } = {}) {
   // Connect every client first: the handshakes are not part of either side's measurement.
   const clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => pool.connect()));
   const latencies = [];
@@ -111,14 +125,15 @@ async function upserts(pool, identities) {
         while (next < identities.length) {
           const { email, first_name, last_name } = identities[next++];
           const t = process.hrtime.bigint();
-          const { rows } = await client.query(
-            `INSERT INTO sso_baseline AS u (email, username, first_name, last_name, source, last_login_at)
+          const { rows } = await client.query({
+            name: prepared ? 'sso_baseline_upsert' : undefined,
+            text: `INSERT INTO sso_baseline AS u (email, username, first_name, last_name, source, last_login_at)
              VALUES ($1, $1, $2, $3, 'sso', now())
              ON CONFLICT (email) DO UPDATE SET
                first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, last_login_at = now()
              RETURNING id`,
-            [email, first_name, last_name],
-          );
+            values: [email, first_name, last_name],
+          });
           if (rows.length !== 1) throw new Error(`upsert of ${email} returned ${rows.length} rows`);
           latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
         }

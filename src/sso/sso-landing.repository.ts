@@ -6,6 +6,7 @@ import {
   startSessionParams,
   startSessionSql,
 } from '../auth/sessions/refresh-tokens.repository.js';
+import { queryPrepared } from '../database/prepared.js';
 import type { User } from '../users/user.entity.js';
 import { toUser, USER_COLUMNS, type UserRow } from '../users/user-row.js';
 
@@ -63,7 +64,8 @@ export class SsoLandingRepository {
       : `UPDATE users SET ${names}
           WHERE email = $1 AND is_active AND ${claimed} AND EXISTS (SELECT FROM gate WHERE ok)
          RETURNING ${USER_COLUMNS}, false AS created`;
-    const rows: LandingRow[] = await this.db.query(
+    const rows = await queryPrepared<LandingRow>(
+      this.db,
       `WITH gate AS (SELECT ${eligible} AS ok),
        claim AS (
          INSERT INTO sso_replay (issuer, jti, expires_at)

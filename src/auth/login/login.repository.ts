@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { queryPrepared } from '../../database/prepared.js';
 import type { User } from '../../users/user.entity.js';
 import { toUser, USER_COLUMNS, type UserRow } from '../../users/user-row.js';
 import {
@@ -42,7 +43,8 @@ export class LoginRepository {
    * `identifier` names: by email first, else by username.
    */
   async attempt(keys: string[], identifier: string, windowSeconds: number): Promise<LoginAttempt> {
-    const [row]: AttemptRow[] = await this.db.query(
+    const [row] = await queryPrepared<AttemptRow>(
+      this.db,
       `WITH counted AS (
          INSERT INTO login_throttle AS t (key, window_start, failures)
          SELECT k, now(), 1 FROM unnest($1::text[]) k
@@ -73,7 +75,8 @@ export class LoginRepository {
    * `attempt` read it.
    */
   async succeed(accountKey: string, addressKey: string, userId: string, draft: TokenDraft): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
+    const rows = await queryPrepared(
+      this.db,
       `WITH signed_in AS (
          UPDATE users SET last_login_at = now() WHERE id = $3 AND is_active RETURNING id),
        forgiven AS (
