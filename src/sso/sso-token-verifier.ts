@@ -54,6 +54,8 @@ export class SsoTokenVerifier {
   private readonly publicKeyPem?: string;
   private readonly jwks?: JwksClient;
   private readonly verifier?: (token: string) => Promise<Record<string, unknown>>;
+  /** HS* tokens, with the shared secret made a key once (the key callback makes one per token). */
+  private readonly hmacVerifier?: (token: string) => Record<string, unknown>;
 
   constructor(config: AppConfig) {
     this.settings = config.sso;
@@ -65,16 +67,27 @@ export class SsoTokenVerifier {
     this.jwks = jwksUrl ? new JwksClient(jwksUrl) : undefined;
     this.enabled = Boolean(this.secret || this.publicKeyPem || this.jwks);
     if (!this.enabled) return;
-    this.verifier = createVerifier({
-      key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.keyFor(header),
-      algorithms: algorithms as never,
+    const rules = {
       // fast-jwt checks iss/aud only when present: a configured rule must also make the claim required,
       // or leaving it out would pass.
       requiredClaims: ['exp', ...(issuer ? ['iss'] : []), ...(audience ? ['aud'] : [])],
       clockTolerance: leeway * 1000,
       ...(issuer ? { allowedIss: issuer } : {}),
       ...(audience ? { allowedAud: audience } : {}),
+    };
+    this.verifier = createVerifier({
+      key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.keyFor(header),
+      algorithms: algorithms as never,
+      ...rules,
     });
+    const hmacAlgorithms = algorithms.filter((alg) => HMAC.test(alg));
+    if (this.secret && hmacAlgorithms.length > 0) {
+      this.hmacVerifier = createVerifier({
+        key: this.secret,
+        algorithms: hmacAlgorithms as never,
+        ...rules,
+      });
+    }
   }
 
   async verify(token: string): Promise<VerifiedSsoToken> {
@@ -88,7 +101,8 @@ export class SsoTokenVerifier {
       throw new SsoTokenRejected('type', 'an access token is not an SSO token');
     let payload: Record<string, unknown>;
     try {
-      payload = await this.verifier(token);
+      payload =
+        this.hmacVerifier && HMAC.test(header.alg) ? this.hmacVerifier(token) : await this.verifier(token);
     } catch (error) {
       throw rejection(error);
     }

@@ -79,9 +79,7 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
             jti: checked.jti,
             expiresAt: new Date((checked.exp + this.config.sso.leeway) * 1000),
           };
-    const landed = await this.landings
-      .land({ identity, create: this.config.sso.autoCreateUsers, claim, session })
-      .catch(rethrowUniqueViolation);
+    const landed = await this.landings.land({ identity, claim, session }).catch(rethrowUniqueViolation);
     switch (landed.kind) {
       case 'replayed':
         this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
