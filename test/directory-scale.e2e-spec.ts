@@ -56,3 +56,14 @@ it('the whole directory (no search) is estimated too, and paging still walks on'
   expect(res.body.previous).toContain('page=2');
   expect(res.body.next).toContain('page=4');
 });
+
+it('a selective search counts its matches exactly on every page, also past the last one', async () => {
+  // person1234@, person12340–12349@ and person123400–123499@: 111 users.
+  const last = await list('search=person1234&page=3&page_size=50');
+  expect(last.body).not.toHaveProperty('count_is_estimate');
+  expect(last.body.count).toBe(111);
+  expect(last.body.results).toHaveLength(11);
+  const past = await list('search=person1234&page=4&page_size=50');
+  expect(past.body.count).toBe(111);
+  expect(past.body.results).toEqual([]);
+});

@@ -91,24 +91,38 @@ export class UsersRepository {
    * - `walk`: follow the newest-first index and keep the matching rows, stopping after one page. Fast when
    *   matches are common; a function pins that plan (see the migration UsersNewestFirstIndex).
    * - `filter`: collect the matches through the trigram index first, then sort them. Fast when they are few.
+   *   Having collected them all, it also says how many there are (`total`; undefined on a page past the end),
+   *   which spares a second scan of the same index for the count.
    */
-  async searchPage(term: string, limit: number, offset: number, plan: 'walk' | 'filter'): Promise<User[]> {
+  async searchPage(
+    term: string,
+    limit: number,
+    offset: number,
+    plan: 'walk' | 'filter',
+  ): Promise<{ users: User[]; total?: number }> {
     const page = 'ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2';
     if (!term) {
       const all: UserRow[] = await this.db.query(`SELECT ${USER_COLUMNS} FROM users ${page}`, [
         limit,
         offset,
       ]);
-      return all.map(toUser);
+      return { users: all.map(toUser) };
     }
-    const sql =
-      plan === 'walk'
-        ? `SELECT ${USER_COLUMNS} FROM users_newest_matching($3, $1, $2)`
-        : `WITH matches AS MATERIALIZED (
-             SELECT ${USER_COLUMNS} FROM users WHERE search_text LIKE $3 ESCAPE '\\')
-           SELECT * FROM matches ${page}`;
-    const rows: UserRow[] = await this.db.query(sql, [limit, offset, `%${escapeLike(term)}%`]);
-    return rows.map(toUser);
+    const pattern = `%${escapeLike(term)}%`;
+    if (plan === 'walk') {
+      const rows: UserRow[] = await this.db.query(
+        `SELECT ${USER_COLUMNS} FROM users_newest_matching($3, $1, $2)`,
+        [limit, offset, pattern],
+      );
+      return { users: rows.map(toUser) };
+    }
+    const rows: (UserRow & { total: string })[] = await this.db.query(
+      `WITH matches AS MATERIALIZED (
+         SELECT ${USER_COLUMNS} FROM users WHERE search_text LIKE $3 ESCAPE '\\')
+       SELECT *, count(*) OVER () AS total FROM matches ${page}`,
+      [limit, offset, pattern],
+    );
+    return { users: rows.map(toUser), total: rows.length > 0 ? Number(rows[0].total) : undefined };
   }
 
   /** The exact number of users matching `term`. */
@@ -122,6 +136,14 @@ export class UsersRepository {
    * hundreds. Also the sampled table size, so the caller can tell whether the sample means anything.
    */
   async estimateMatches(term: string): Promise<{ matches: number; tableRows: number }> {
+    if (!term) {
+      // Everyone matches: the table's size is the whole answer, without a sample.
+      const [{ reltuples }]: { reltuples: number }[] = await this.db.query(
+        `SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass`,
+      );
+      const tableRows = Math.max(0, Number(reltuples));
+      return { matches: tableRows, tableRows };
+    }
     const [row]: { sampled: string; matched: string; pages: number; reltuples: number }[] =
       await this.db.query(
         `SELECT count(*) AS sampled,

@@ -91,7 +91,12 @@ export class UsersService {
     const estimate = await this.users.estimateMatches(term);
     const plan = estimate.matches >= WALK_FROM_SHARE * estimate.tableRows ? 'walk' : 'filter';
     const exact = estimate.tableRows < EXACT_COUNT_TABLE_ROWS || estimate.matches < EXACT_COUNT_MATCHES;
-    const [users, count] = await Promise.all([
+    if (plan === 'filter') {
+      // The filter plan collects every match, so its count is exact and comes with the page.
+      const { users, total } = await this.users.searchPage(term, pageSize, (page - 1) * pageSize, plan);
+      return { users, count: total ?? (await this.users.countMatches(term)), estimated: false };
+    }
+    const [{ users }, count] = await Promise.all([
       this.users.searchPage(term, pageSize, (page - 1) * pageSize, plan),
       exact ? this.users.countMatches(term) : Promise.resolve(estimate.matches),
     ]);
