@@ -637,6 +637,33 @@ describe('one-time tokens (jti)', () => {
     expect(await usersWithEmail(auto, email)).toBe(1);
     expect((await userByEmail(auto, email)).source).toBe('sso');
   });
+  it('landings sent together are answered each on its own: a taken username is 409 for that one only', async () => {
+    // A local user already holds as username the email one landing would create (SSO users take their
+    // email as username): that landing fails inside a batch of others, which must all still sign in.
+    await auto.db.query(
+      `INSERT INTO users (email, username, source) VALUES ('holder@corp.example', 'taken@together.example', 'local')`,
+    );
+    const emails = Array.from({ length: 11 }, (_, i) => `together${i}@partner.example`);
+    emails.splice(5, 0, 'taken@together.example');
+    const jtis = emails.map(() => randomUUID());
+    const results = await Promise.all(
+      emails.map((email, i) => auto.request('GET', `/?token=${hs(claims(email, { jti: jtis[i] }))}`)),
+    );
+
+    const taken = results[5];
+    expect(taken.status).toBe(409);
+    expect(taken.body.code).toBe('conflict');
+    expect(setCookies(taken)).toEqual([]);
+    expect(await spent(auto, jtis[5])).toBe(false);
+    expect(await usersWithEmail(auto, 'taken@together.example')).toBe(0);
+    for (const [i, res] of results.entries()) {
+      if (i === 5) continue;
+      expect(res.status).toBe(302);
+      const user = await userByEmail(auto, emails[i]);
+      expect(decodePayload(cookieValue(res, 'access_token') ?? '').sub).toBe(user.id);
+      expect(await sessionsOf(auto, user.id)).toBe(1);
+    }
+  });
 });
 
 describe('logs', () => {

@@ -54,7 +54,7 @@ export class WriteBatcher<T, R> {
     }
   }
 
-  /** The longest run of waiting items, oldest first, that shares no key; the rest keep their places. */
+  /** Waiting items, oldest first, up to `maxBatch` and no two sharing a key; the rest keep their places. */
   private takeBatch(): Waiting<T, R>[] {
     const batch: Waiting<T, R>[] = [];
     const left: Waiting<T, R>[] = [];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { TokenDraft } from '../auth/sessions/refresh-tokens.repository.js';
+import { startSessionsSql, type TokenDraft } from '../auth/sessions/refresh-tokens.repository.js';
 import { AppConfig } from '../config/app-config.js';
 import { queryPrepared } from '../database/prepared.js';
 import { WriteBatcher } from '../database/write-batcher.js';
@@ -97,8 +97,10 @@ function outcome(row: LandingRow, landing: Landing): LandingOutcome {
 }
 
 /**
- * The batch statement; `$1`…`$10` are arrays with one element per landing, in the batch's order. Users
- * are locked in email order (two concurrent batches meet their common rows in the same order).
+ * The batch statement; `$1`…`$10` are arrays with one element per landing, in the batch's order. With
+ * `create`, users are upserted in email order, so two concurrent batches meet their common rows in the
+ * same order; a deadlock left to the UPDATE's join order is a failed batch, written again landing by
+ * landing (`WriteBatcher`).
  */
 function landingSql(create: boolean): string {
   // The names a landing brings (NULL: keep the stored one). A new row stores '' for a missing name, and a
@@ -150,10 +152,17 @@ function landingSql(create: boolean): string {
        SELECT g.* FROM gate g
         WHERE g.ok AND (g.jti IS NULL OR EXISTS (SELECT FROM claim c WHERE c.issuer = g.issuer AND c.jti = g.jti))),
      signed_in AS (${signIn}),
-     started AS (
-       INSERT INTO refresh_tokens (id, family_id, user_id, access_jti, issued_at, expires_at, sign_in_method)
-       SELECT a.session_id, a.session_id, s.id, a.access_jti, a.issued_at, a.session_expires, 'sso'
-         FROM signed_in s JOIN admitted a ON a.email = s.email)
+     started AS (${startSessionsSql(
+       {
+         id: 'a.session_id',
+         userId: 's.id',
+         accessJti: 'a.access_jti',
+         issuedAt: 'a.issued_at',
+         expiresAt: 'a.session_expires',
+         method: `'sso'`,
+       },
+       'signed_in s JOIN admitted a ON a.email = s.email',
+     )})
      SELECT g.ok AS eligible,
             EXISTS (SELECT FROM claim c WHERE c.issuer = g.issuer AND c.jti = g.jti) AS claimed,
             EXISTS (SELECT FROM users WHERE email = g.email) AS known, s.*

@@ -50,22 +50,21 @@ const HMAC = /^HS(256|384|512)$/;
 export class SsoTokenVerifier {
   readonly enabled: boolean;
   private readonly settings: SsoSettings;
-  private readonly secret?: Buffer;
   private readonly publicKeyPem?: string;
   private readonly jwks?: JwksClient;
-  private readonly verifier?: (token: string) => Promise<Record<string, unknown>>;
-  /** HS* tokens, with the shared secret made a key once (the key callback makes one per token). */
+  /** HS* tokens, with the shared secret (made a key once). */
   private readonly hmacVerifier?: (token: string) => Record<string, unknown>;
+  /** Tokens signed with the partner's key pair: its PEM, or the JWKS key the header's kid names. */
+  private readonly publicKeyVerifier?: (token: string) => Promise<Record<string, unknown>>;
 
   constructor(config: AppConfig) {
     this.settings = config.sso;
     const { secret, publicKey, jwksUrl, algorithms, leeway, issuer, audience } = config.sso;
-    this.secret = secret ? Buffer.from(secret, 'utf8') : undefined;
     this.publicKeyPem = publicKey
       ? createPublicKey(publicKey).export({ type: 'spki', format: 'pem' }).toString()
       : undefined;
     this.jwks = jwksUrl ? new JwksClient(jwksUrl) : undefined;
-    this.enabled = Boolean(this.secret || this.publicKeyPem || this.jwks);
+    this.enabled = Boolean(secret || this.publicKeyPem || this.jwks);
     if (!this.enabled) return;
     const rules = {
       // fast-jwt checks iss/aud only when present: a configured rule must also make the claim required,
@@ -75,23 +74,27 @@ export class SsoTokenVerifier {
       ...(issuer ? { allowedIss: issuer } : {}),
       ...(audience ? { allowedAud: audience } : {}),
     };
-    this.verifier = createVerifier({
-      key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.keyFor(header),
-      algorithms: algorithms as never,
-      ...rules,
-    });
+    // One verifier per key family, so an HMAC secret is never tried as a public key, nor the reverse.
     const hmacAlgorithms = algorithms.filter((alg) => HMAC.test(alg));
-    if (this.secret && hmacAlgorithms.length > 0) {
+    const publicKeyAlgorithms = algorithms.filter((alg) => !HMAC.test(alg));
+    if (secret && hmacAlgorithms.length > 0) {
       this.hmacVerifier = createVerifier({
-        key: this.secret,
+        key: Buffer.from(secret, 'utf8'),
         algorithms: hmacAlgorithms as never,
+        ...rules,
+      });
+    }
+    if ((this.publicKeyPem || this.jwks) && publicKeyAlgorithms.length > 0) {
+      this.publicKeyVerifier = createVerifier({
+        key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.publicKeyFor(header),
+        algorithms: publicKeyAlgorithms as never,
         ...rules,
       });
     }
   }
 
   async verify(token: string): Promise<VerifiedSsoToken> {
-    if (!this.verifier) throw new SsoTokenRejected('disabled', 'SSO is not configured');
+    if (!this.enabled) throw new SsoTokenRejected('disabled', 'SSO is not configured');
     if (token.length > MAX_TOKEN_LENGTH) throw new SsoTokenRejected('malformed', 'token too long');
     const header = decodeHeader(token);
     if (typeof header.alg !== 'string' || !this.settings.algorithms.includes(header.alg)) {
@@ -99,10 +102,17 @@ export class SsoTokenVerifier {
     }
     if (header.typ === ACCESS_TOKEN_TYPE)
       throw new SsoTokenRejected('type', 'an access token is not an SSO token');
+    const hmac = HMAC.test(header.alg);
+    const verifier = hmac ? this.hmacVerifier : this.publicKeyVerifier;
+    if (!verifier) {
+      throw new SsoTokenRejected(
+        'key',
+        hmac ? `no JWT_SSO_SECRET for ${header.alg}` : `no partner public key for ${header.alg}`,
+      );
+    }
     let payload: Record<string, unknown>;
     try {
-      payload =
-        this.hmacVerifier && HMAC.test(header.alg) ? this.hmacVerifier(token) : await this.verifier(token);
+      payload = await verifier(token);
     } catch (error) {
       throw rejection(error);
     }
@@ -154,12 +164,8 @@ export class SsoTokenVerifier {
     return { payload, issuer: iss ?? '', jti, exp };
   }
 
-  private async keyFor(header: { alg?: unknown; kid?: unknown }): Promise<Buffer | string> {
+  private async publicKeyFor(header: { alg?: unknown; kid?: unknown }): Promise<string> {
     const alg = String(header.alg);
-    if (HMAC.test(alg)) {
-      if (!this.secret) throw new SsoTokenRejected('key', `no JWT_SSO_SECRET for ${alg}`);
-      return this.secret;
-    }
     if (this.publicKeyPem) return this.publicKeyPem;
     const kid = typeof header.kid === 'string' ? header.kid : undefined;
     const key = await this.jwks?.keyFor(kid);

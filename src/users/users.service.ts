@@ -91,13 +91,14 @@ export class UsersService {
     const estimate = await this.users.estimateMatches(term);
     const plan = estimate.matches >= WALK_FROM_SHARE * estimate.tableRows ? 'walk' : 'filter';
     const exact = estimate.tableRows < EXACT_COUNT_TABLE_ROWS || estimate.matches < EXACT_COUNT_MATCHES;
+    const offset = (page - 1) * pageSize;
     if (plan === 'filter') {
       // The filter plan collects every match, so its count is exact and comes with the page.
-      const { users, total } = await this.users.searchPage(term, pageSize, (page - 1) * pageSize, plan);
+      const { users, total } = await this.users.searchPage(term, pageSize, offset, plan);
       return { users, count: total ?? (await this.users.countMatches(term)), estimated: false };
     }
     const [{ users }, count] = await Promise.all([
-      this.users.searchPage(term, pageSize, (page - 1) * pageSize, plan),
+      this.users.searchPage(term, pageSize, offset, plan),
       exact ? this.users.countMatches(term) : Promise.resolve(estimate.matches),
     ]);
     return { users, count, estimated: !exact };

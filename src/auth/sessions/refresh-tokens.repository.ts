@@ -29,17 +29,41 @@ const COLUMNS = `${INSERT_COLUMNS}, spent_at, successor_id, revoked_at`;
  */
 export type TokenDraft = Omit<NewRefreshToken, 'familyId' | 'userId' | 'signInMethod'>;
 
+/** SQL expressions for a new session's row, each read from the sign-in statement's own rows. */
+export interface SessionRowSql {
+  id: string;
+  userId: string;
+  accessJti: string;
+  issuedAt: string;
+  expiresAt: string;
+  method: string;
+}
+
 /**
- * The INSERT that starts a session (a new family), for a sign-in statement that finds its user in the
- * same round trip (login, SSO landing): `userId` is that statement's expression for the user's id, `from`
- * the rows it comes from (none: no session), and `$first`…`$first+4` are `startSessionParams`.
+ * The INSERT that starts sessions (new families), for a sign-in statement that finds its users in the
+ * same round trip (login, SSO landings): one session per row of `from` (none: no session).
  */
+export function startSessionsSql(row: SessionRowSql, from: string): string {
+  return `INSERT INTO refresh_tokens (${INSERT_COLUMNS})
+          SELECT ${row.id}, ${row.id}, ${row.userId}, ${row.accessJti}, ${row.issuedAt}, ${row.expiresAt},
+                 ${row.method}
+            FROM ${from}`;
+}
+
+/** `startSessionsSql` for one session whose fields are `$first`…`$first+4` (`startSessionParams`). */
 export function startSessionSql(userId: string, from: string, first: number): string {
   const [id, jti, issuedAt, expiresAt, method] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
-  return `INSERT INTO refresh_tokens (${INSERT_COLUMNS})
-          SELECT ${id}::uuid, ${id}::uuid, ${userId}, ${jti}::uuid, ${issuedAt}::timestamptz,
-                 ${expiresAt}::timestamptz, ${method}::text
-            FROM ${from}`;
+  return startSessionsSql(
+    {
+      id: `${id}::uuid`,
+      userId,
+      accessJti: `${jti}::uuid`,
+      issuedAt: `${issuedAt}::timestamptz`,
+      expiresAt: `${expiresAt}::timestamptz`,
+      method: `${method}::text`,
+    },
+    from,
+  );
 }
 
 export function startSessionParams(draft: TokenDraft, method: SignInMethod): unknown[] {
