@@ -3,6 +3,7 @@ import { SessionsAndLoginThrottle1795387954768 } from './1795387954768-SessionsA
 import { SsoReplayStore1795389972685 } from './1795389972685-SsoReplayStore.js';
 import { SessionSignInMethod1795472000000 } from './1795472000000-SessionSignInMethod.js';
 import { UsersNewestFirstIndex1795480000000 } from './1795480000000-UsersNewestFirstIndex.js';
+import { SearchTextStatistics1795560000000 } from './1795560000000-SearchTextStatistics.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -14,4 +15,5 @@ export const migrations = [
   SsoReplayStore1795389972685,
   SessionSignInMethod1795472000000,
   UsersNewestFirstIndex1795480000000,
+  SearchTextStatistics1795560000000,
 ];

@@ -43,7 +43,7 @@ export class UserPageView {
   @ApiProperty({ description: 'Exact, or an estimate when count_is_estimate is true' }) count!: number;
   @ApiPropertyOptional({
     description:
-      'Present (true) when count is a sampled estimate: over 10,000 matches among over 100,000 users',
+      'Present (true) when count is an estimate (the database planner’s): over 10,000 matches among over 100,000 users',
   })
   count_is_estimate?: true;
   @ApiProperty({ nullable: true, type: String }) next!: string | null;

@@ -131,33 +131,18 @@ export class UsersRepository {
   }
 
   /**
-   * About how many users match `term`, from a 1 % block sample (TABLESAMPLE SYSTEM reads ~1 % of the
-   * table's pages): a few milliseconds on a million users where an exact count of a common surname takes
-   * hundreds. Also the sampled table size, so the caller can tell whether the sample means anything.
+   * About how many users match `term`, and how many users there are: the planner's estimates from the
+   * statistics ANALYZE keeps (the function users_search_estimate, migration SearchTextStatistics). No row
+   * is read, so it stays under a millisecond on a million users, where a 1 % sample took 4–6 ms.
    */
   async estimateMatches(term: string): Promise<{ matches: number; tableRows: number }> {
-    if (!term) {
-      // Everyone matches: the table's size is the whole answer, without a sample.
-      const [{ reltuples }]: { reltuples: number }[] = await this.db.query(
-        `SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass`,
-      );
-      const tableRows = Math.max(0, Number(reltuples));
-      return { matches: tableRows, tableRows };
-    }
-    const [row]: { sampled: string; matched: string; pages: number; reltuples: number }[] =
-      await this.db.query(
-        `SELECT count(*) AS sampled,
-              count(*) FILTER (WHERE $1 = '' OR search_text LIKE $2 ESCAPE '\\') AS matched,
-              (SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass) AS reltuples
-         FROM users TABLESAMPLE SYSTEM (1) REPEATABLE (42)`,
-        [term, `%${escapeLike(term)}%`],
-      );
-    const sampled = Number(row.sampled);
-    const tableRows = Math.max(0, Number(row.reltuples));
-    return {
-      matches: sampled === 0 ? 0 : Math.round((Number(row.matched) / sampled) * tableRows),
-      tableRows,
-    };
+    const [row]: { matches: number; table_rows: number }[] = await this.db.query(
+      `SELECT matches, table_rows FROM users_search_estimate($1)`,
+      [term ? `%${escapeLike(term)}%` : '%'],
+    );
+    const tableRows = Math.max(0, Math.round(row.table_rows));
+    // Everyone matches no search: the table's size is the answer.
+    return { matches: term ? Math.min(tableRows, Math.round(row.matches)) : tableRows, tableRows };
   }
 
   private matching(term: string) {

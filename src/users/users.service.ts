@@ -26,7 +26,7 @@ export interface UserPage {
   users: User[];
 }
 
-// Below these, counting exactly is cheap enough; above both, a sampled estimate stands in for the count
+// Below these, counting exactly is cheap enough; above both, the planner's estimate stands in for the count
 // (as PostgREST's count=estimated does): an exact count of 50,000 matches among 1M users costs more than
 // the whole rest of the request.
 const EXACT_COUNT_TABLE_ROWS = 100_000;
@@ -87,7 +87,7 @@ export class UsersService {
 
   async list(search: string | undefined, page: number, pageSize: number): Promise<UserPage> {
     const term = normaliseIdentifier(search ?? '');
-    // A 1 % sample says about how many users match: it picks the page's plan and whether to count exactly.
+    // The planner's estimate of the matches picks the page's plan and whether to count exactly.
     const estimate = await this.users.estimateMatches(term);
     const plan = estimate.matches >= WALK_FROM_SHARE * estimate.tableRows ? 'walk' : 'filter';
     const exact = estimate.tableRows < EXACT_COUNT_TABLE_ROWS || estimate.matches < EXACT_COUNT_MATCHES;

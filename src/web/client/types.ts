@@ -16,7 +16,7 @@ export interface User {
 
 export interface UserPage {
   count: number;
-  /** Present when `count` is a sampled estimate (large directories, broad searches). */
+  /** Present when `count` is an estimate (large directories, broad searches). */
   count_is_estimate?: true;
   next: string | null;
   previous: string | null;
