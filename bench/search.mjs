@@ -12,6 +12,7 @@ import { seedUsers } from './seed-users.mjs';
 const USERS = Number(process.env.BENCH_SEARCH_USERS ?? 1_000_000);
 // Admins searching a directory: a few at once, not a crowd.
 const CONNECTIONS = 4;
+const WARM_UP_SECONDS = 3;
 /** [term, what kind of search it is]; how many users each matches is printed in the notes. */
 const TERMS = [
   ['smith', 'common surname'],
@@ -53,15 +54,21 @@ export async function searchScenario({ pg: pgServer }) {
     }
     for (const [term] of TERMS) await sql(pool, term);
 
-    const latchkey = await withCpu({ latchkey: [server.pid], pg: pgServer.pid }, () =>
+    const latchkeyLoad = (seconds) =>
       load({
         url: server.baseUrl,
         requests: TERMS.map(([term]) => ({ method: 'GET', path: path(term) })),
         connections: CONNECTIONS,
+        seconds,
         headers,
         label: 'directory search',
-      }),
-    );
+      });
+    // Then a short unmeasured load on every connection of each side, as the SSO scenario does: the measured
+    // seconds are the steady state, not the first queries of new database connections (catalog caches,
+    // the estimate function compiled once per connection) nor code V8 has yet to optimise.
+    await latchkeyLoad(WARM_UP_SECONDS);
+    await sqlLoad(pool, CONNECTIONS, WARM_UP_SECONDS);
+    const latchkey = await withCpu({ latchkey: [server.pid], pg: pgServer.pid }, () => latchkeyLoad(SECONDS));
     const baseline = await withCpu({ pg: pgServer.pid }, () => sqlLoad(pool, CONNECTIONS, SECONDS));
     const perTerm = [];
     for (const [i, [term, kind]] of TERMS.entries()) {
@@ -77,7 +84,7 @@ export async function searchScenario({ pg: pgServer }) {
         ratio: `${(latchkey.rps / baseline.rps).toFixed(2)} of the SQL's pages/s`,
         target: { op: '<', value: 50, unit: ' ms', label: 'p99', actual: latchkey.p99 },
         notes:
-          `${CONNECTIONS} connections; seeded in ${seeded.toFixed(1)} s (SQL, indexes rebuilt, VACUUM ANALYZE); ` +
+          `${CONNECTIONS} connections, after ${WARM_UP_SECONDS} s of unmeasured load on each side; seeded in ${seeded.toFixed(1)} s (SQL, indexes rebuilt, VACUUM ANALYZE); ` +
           `Latchkey then SQL, back to back. CPU in cores (of 2) — Latchkey run: ${latchkey.cpu}; ` +
           `SQL run: ${baseline.cpu}. Sequential p50 per term, warm: ${perTerm.join('; ')}`,
       }),
