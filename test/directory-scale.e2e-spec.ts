@@ -73,3 +73,21 @@ it('a selective search counts its matches exactly on every page, also past the l
   expect(past.body.count).toBe(111);
   expect(past.body.results).toEqual([]);
 });
+
+it('a full name matches as typed, not as its words apart, on the page and in the count', async () => {
+  // The index is given the words alone ('%olivia%smith%'); "Olivia Goldsmith" has them, not "olivia smith".
+  await t.db.query(
+    `INSERT INTO users (email, username, first_name, last_name, source)
+     SELECT 'fullname' || g || '@scale.example', 'fullname' || g, 'Olivia', last, 'sync'
+       FROM unnest(ARRAY['Smith', 'Goldsmith', 'Smithers', 'Smith-Jones']) WITH ORDINALITY AS n(last, g)`,
+  );
+  const page = await list('search=olivia%20smith&page_size=50');
+  expect(page.status).toBe(200);
+  expect(page.body.results.map((u: any) => u.last_name).sort()).toEqual(['Smith', 'Smith-Jones', 'Smithers']);
+  expect(page.body.count).toBe(3);
+  expect(page.body).not.toHaveProperty('count_is_estimate');
+  // Past the last page the count is taken on its own (countMatches), by the same condition.
+  const past = await list('search=olivia%20smith&page_size=50&page=2');
+  expect(past.body.results).toEqual([]);
+  expect(past.body.count).toBe(3);
+});

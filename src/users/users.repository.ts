@@ -73,6 +73,26 @@ function upsertParams(rows: UpsertRow[], source: UserSource): unknown[] {
   ];
 }
 
+// A full name: two or more words of letters and digits, one space between them.
+const FULL_NAME = /^[a-z0-9]{3,}(?: [a-z0-9]{3,})+$/;
+
+/**
+ * The condition "search_text contains `term`", its parameters numbered from `$first`. A full name
+ * ("olivia smith") gives the trigram index its words alone ('%olivia%smith%') and checks the exact text
+ * apart: the trigrams a space adds at the words' edges (' sm', '  s') are among the index's longest
+ * lists, and leaving them out found the same candidates in 30–40 % less time (bench: "olivia smith").
+ * Other terms keep their separators: an email fragment's ('.77', '7@') are its rarest trigrams.
+ */
+function containsTerm(term: string, first: number): { sql: string; params: string[] } {
+  if (FULL_NAME.test(term)) {
+    return {
+      sql: `search_text LIKE $${first} AND strpos(search_text, $${first + 1}) > 0`,
+      params: [`%${term.replaceAll(' ', '%')}%`, term],
+    };
+  }
+  return { sql: `search_text LIKE $${first} ESCAPE '\\'`, params: [`%${escapeLike(term)}%`] };
+}
+
 // PostgreSQL error codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 3;
@@ -108,26 +128,31 @@ export class UsersRepository {
       ]);
       return { users: all.map(toUser) };
     }
-    const pattern = `%${escapeLike(term)}%`;
     if (plan === 'walk') {
       const rows: UserRow[] = await this.db.query(
         `SELECT ${USER_COLUMNS} FROM users_newest_matching($3, $1, $2)`,
-        [limit, offset, pattern],
+        [limit, offset, `%${escapeLike(term)}%`],
       );
       return { users: rows.map(toUser) };
     }
+    const contains = containsTerm(term, 3);
     const rows: (UserRow & { total: string })[] = await this.db.query(
       `WITH matches AS MATERIALIZED (
-         SELECT ${USER_COLUMNS} FROM users WHERE search_text LIKE $3 ESCAPE '\\')
+         SELECT ${USER_COLUMNS} FROM users WHERE ${contains.sql})
        SELECT *, count(*) OVER () AS total FROM matches ${page}`,
-      [limit, offset, pattern],
+      [limit, offset, ...contains.params],
     );
     return { users: rows.map(toUser), total: rows.length > 0 ? Number(rows[0].total) : undefined };
   }
 
   /** The exact number of users matching `term`. */
-  countMatches(term: string): Promise<number> {
-    return this.matching(term).getCount();
+  async countMatches(term: string): Promise<number> {
+    const contains = term ? containsTerm(term, 1) : { sql: 'true', params: [] };
+    const [{ count }]: { count: string }[] = await this.db.query(
+      `SELECT count(*) FROM users WHERE ${contains.sql}`,
+      contains.params,
+    );
+    return Number(count);
   }
 
   /**
@@ -143,13 +168,6 @@ export class UsersRepository {
     const tableRows = Math.max(0, Math.round(row.table_rows));
     // Everyone matches no search: the table's size is the answer.
     return { matches: term ? Math.min(tableRows, Math.round(row.matches)) : tableRows, tableRows };
-  }
-
-  private matching(term: string) {
-    const qb = this.db.getRepository(User).createQueryBuilder('u');
-    // search_text (first migration) holds the lower-cased email, username and names, trigram-indexed.
-    if (term) qb.where(`u.search_text LIKE :pattern ESCAPE '\\'`, { pattern: `%${escapeLike(term)}%` });
-    return qb;
   }
 
   /**
