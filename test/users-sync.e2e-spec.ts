@@ -390,6 +390,100 @@ describe('POST /api/users — 10,000 users in one call', () => {
   });
 });
 
+// A large array is written in chunks of 1,000 rows, several statements in one transaction, and rows that
+// may exist take an UPDATE before the INSERT: these check that it stays one all-or-nothing upsert.
+describe('POST /api/users — arrays written in several statements', () => {
+  const email = (domain: string, i: number) => `m${String(i).padStart(4, '0')}@${domain}`;
+
+  it('a taken username in the last chunk → 400 naming its index; none of the earlier chunks is written', async () => {
+    const owner = await sync({ email: 'owner@chunks-taken.example', username: 'chunk-owner' });
+    expect(owner.status).toBe(201);
+    const items = Array.from({ length: 2_500 }, (_, i) => ({
+      email: email('chunks.example', i),
+      username: i === 2_499 ? 'chunk-owner' : `chunk-${i}`,
+    }));
+    const before = await countRows(t.db, 'users');
+    const res = await sync(items);
+
+    const body = expectError(res, 400, 'validation_failed');
+    expect(indexesOf(body)).toEqual([2_499]);
+    expect(await countRows(t.db, 'users')).toBe(before);
+    expect(await rowsLike('%@chunks.example')).toBe(0);
+  });
+
+  it('a taken username among existing users → 400; the other updates of the array are rolled back', async () => {
+    const seed = Array.from({ length: 2_500 }, (_, i) => ({
+      email: email('chunks-upd.example', i),
+      first_name: 'Old',
+    }));
+    expect((await sync(seed)).body).toMatchObject({ created: 2_500 });
+    const owner = await sync({ email: 'owner@chunks-upd-taken.example', username: 'upd-owner' });
+    expect(owner.status).toBe(201);
+    const changed = seed.map((item, i) => ({
+      ...item,
+      first_name: 'New',
+      ...(i === 2_000 ? { username: 'upd-owner' } : {}),
+    }));
+    const res = await sync(changed);
+
+    const body = expectError(res, 400, 'validation_failed');
+    expect(indexesOf(body)).toEqual([2_000]);
+    const { rows } = await t.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM users WHERE email LIKE '%@chunks-upd.example' AND first_name = 'New'`,
+    );
+    expect(Number(rows[0].n)).toBe(0);
+  });
+
+  it('new, changed and unchanged users mixed over chunks: counts, request order and stored rows', async () => {
+    const seed = Array.from({ length: 1_500 }, (_, i) => ({
+      email: email('chunks-mix.example', i),
+      last_name: 'Seed',
+    }));
+    expect((await sync(seed)).body).toMatchObject({ created: 1_500 });
+    // In request order: 1,200 new users first, then the 1,500 seeded ones, every third of them changed.
+    const fresh = Array.from({ length: 1_200 }, (_, i) => ({
+      email: email('chunks-mix.example', 5_000 + i),
+      last_name: 'Fresh',
+    }));
+    const again = seed.map((item, i) => ({ ...item, last_name: i % 3 === 0 ? 'Changed' : 'Seed' }));
+    const before = await countRows(t.db, 'users');
+    const res = await sync([...fresh, ...again]);
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ created: 1_200, updated: 500, unchanged: 1_000 });
+    expect(res.body.users.map((u: any) => u.email)).toEqual([...fresh, ...again].map((u) => u.email));
+    expect(res.body.users[0].last_name).toBe('Fresh');
+    expect(res.body.users[1_200].last_name).toBe('Changed');
+    expect(res.body.users[1_201].last_name).toBe('Seed');
+    expect(await countRows(t.db, 'users')).toBe(before + 1_200);
+    const { rows } = await t.db.query<{ last_name: string; n: string }>(
+      `SELECT last_name, count(*) AS n FROM users WHERE email LIKE '%@chunks-mix.example' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => [r.last_name, Number(r.n)])).toEqual([
+      ['Changed', 500],
+      ['Fresh', 1_200],
+      ['Seed', 1_000],
+    ]);
+  });
+
+  it('two concurrent arrays over the same new and existing users: both 200, each user once', async () => {
+    const seed = Array.from({ length: 1_000 }, (_, i) => ({
+      email: email('chunks-race.example', i),
+      first_name: 'A',
+    }));
+    expect((await sync(seed)).body).toMatchObject({ created: 1_000 });
+    const items = (name: string) =>
+      Array.from({ length: 2_500 }, (_, i) => ({ email: email('chunks-race.example', i), first_name: name }));
+    const [one, two] = await Promise.all([sync(items('B')), sync(items('C'))]);
+
+    expect([one.status, two.status]).toEqual([200, 200]);
+    // The 1,500 new users are created once between the two; each array changes or leaves the rest.
+    expect(one.body.created + two.body.created).toBe(1_500);
+    expect(one.body.users.map((u: any) => u.id)).toEqual(two.body.users.map((u: any) => u.id));
+    expect(await rowsLike('%@chunks-race.example')).toBe(2_500);
+  });
+});
+
 describe('POST /api/users — unknown fields', () => {
   it.each([
     { field: 'is_admin', value: true },

@@ -21,6 +21,9 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       // pg-pool builds its connections with this class (see GuardedClient for why).
       Client: GuardedClient,
       types: latchkeyPgTypes,
+      // Statements given to one connection together go out together instead of one per round trip; a bulk
+      // sync's chunks so overlap (UsersRepository.upsertMany). One at a time, nothing changes.
+      pipeline: true,
       max: 10,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
