@@ -165,9 +165,10 @@ export class UsersService {
    * matches the stored hash is left alone, so that re-sending the same payload changes nothing.
    */
   private async withPasswordHashes(items: SyncItem[]): Promise<UpsertRow[]> {
-    const storedHash = await this.users.passwordHashesOf(
-      items.filter((i) => i.password !== undefined).map((i) => i.email),
-    );
+    const withPassword = items.filter((i) => i.password !== undefined);
+    // Most syncs carry no password: their items are the rows as they are, with no promise and no copy each.
+    if (withPassword.length === 0) return items;
+    const storedHash = await this.users.passwordHashesOf(withPassword.map((i) => i.email));
     return Promise.all(
       items.map(async ({ password, ...row }): Promise<UpsertRow> => {
         if (password === undefined) return row;
