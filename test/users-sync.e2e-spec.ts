@@ -466,6 +466,20 @@ describe('POST /api/users — arrays written in several statements', () => {
     ]);
   });
 
+  it('two concurrent arrays of the same new users: both 200, each user created once', async () => {
+    const items = (name: string) =>
+      Array.from({ length: 2_500 }, (_, i) => ({
+        email: email('chunks-new-race.example', i),
+        first_name: name,
+      }));
+    const [one, two] = await Promise.all([sync(items('B')), sync(items('C'))]);
+
+    expect([one.status, two.status]).toEqual([200, 200]);
+    expect(one.body.created + two.body.created).toBe(2_500);
+    expect(one.body.users.map((u: any) => u.id)).toEqual(two.body.users.map((u: any) => u.id));
+    expect(await rowsLike('%@chunks-new-race.example')).toBe(2_500);
+  });
+
   it('two concurrent arrays over the same new and existing users: both 200, each user once', async () => {
     const seed = Array.from({ length: 1_000 }, (_, i) => ({
       email: email('chunks-race.example', i),

@@ -42,14 +42,18 @@ const UPSERT_COLUMN: Record<UpsertField, string> = {
 };
 
 /**
- * The upsert of rows that all name `fields` (besides the email). An `INSERT … ON CONFLICT (email)`: its
- * conflict arm catches a row that exists, or that another transaction inserted meanwhile. When some rows
- * may exist (`updates`), those first take a plain `UPDATE`: the conflict arm locks each row before
- * updating it, which cost the update of 100,000 users about a fifth more of PostgreSQL's time; for rows
- * that are all new, that `UPDATE` and the plumbing around it cost the insert about a tenth more (bench:
- * sync rows). Either statement is right whatever the rows are; `updates` only picks the faster.
+ * How a chunk is written, picked by whether any of the batch's emails exists (upsertMany):
+ * - `insert`: a plain `INSERT`. `ON CONFLICT` costs an insert of 100,000 new users about a tenth more of
+ *   PostgreSQL's time (a speculative insertion, confirmed row by row); a row that another transaction
+ *   inserted meanwhile fails it on the email index, and the batch is written again as an upsert.
+ * - `upsert`: an `INSERT … ON CONFLICT (email)`, whose conflict arm catches a row that exists or that
+ *   another transaction inserted meanwhile. Rows that exist first take a plain `UPDATE`: the conflict
+ *   arm locks each row before updating it, which cost the update of 100,000 users about a fifth more.
  */
-function upsertSql(fields: UpsertField[], updates: boolean): string {
+type WriteMode = 'insert' | 'upsert';
+
+/** The statement that writes rows which all name `fields` (besides the email), in `mode`. */
+function upsertSql(fields: UpsertField[], mode: WriteMode): string {
   const input = `WITH i AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
         AS i(email, username, first_name, last_name, is_active, password_hash))`;
@@ -58,6 +62,7 @@ function upsertSql(fields: UpsertField[], updates: boolean): string {
            COALESCE(i.is_active, true), i.password_hash, $7
       FROM i`;
   const returning = `RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`;
+  if (mode === 'insert') return `${input} ${insert} ${returning}`;
   if (fields.length === 0) return `${input} ${insert} ON CONFLICT (email) DO NOTHING ${returning}`;
   const columns = fields.map((field) => UPSERT_COLUMN[field]);
   const set = (from: string): string =>
@@ -70,7 +75,6 @@ function upsertSql(fields: UpsertField[], updates: boolean): string {
       )
       .join(' OR ');
   const conflictArm = `ON CONFLICT (email) DO UPDATE SET ${set('EXCLUDED')} WHERE ${differs('EXCLUDED')}`;
-  if (!updates) return `${input} ${insert} ${conflictArm} ${returning}`;
   // `u.email = ANY($1)` has the rows found through the email index: on a table of 100,000 the planner
   // otherwise hashed the whole table to join 1,000 rows.
   return `${input},
@@ -257,14 +261,28 @@ export class UsersRepository {
       if (group) group.push(row);
       else byFields.set(key, [row]);
     }
-    const [{ updates }]: { updates: boolean }[] = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AS updates`,
+    const [{ existing }]: { existing: boolean }[] = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AS existing`,
       [sorted.map((r) => r.email)],
     );
+    if (existing) return this.writeBatch(sorted, byFields, source, 'upsert');
+    return this.writeBatch(sorted, byFields, source, 'insert').catch((error: unknown) => {
+      const { code, constraint } = pgError(error);
+      if (code !== '23505' || constraint !== 'users_email_key') throw error;
+      return this.writeBatch(sorted, byFields, source, 'upsert');
+    });
+  }
+
+  private writeBatch(
+    sorted: UpsertRow[],
+    byFields: Map<string, UpsertRow[]>,
+    source: UserSource,
+    mode: WriteMode,
+  ): Promise<UpsertOutcome> {
     return this.inTransaction(async (tx) => {
       const statements: Promise<WrittenUser[]>[] = [];
       for (const [key, group] of byFields) {
-        const sql = upsertSql(key === '' ? [] : (key.split(',') as UpsertField[]), updates);
+        const sql = upsertSql(key === '' ? [] : (key.split(',') as UpsertField[]), mode);
         for (let start = 0; start < group.length; start += UPSERT_CHUNK_ROWS) {
           const chunk = group.slice(start, start + UPSERT_CHUNK_ROWS);
           statements.push(
