@@ -22,7 +22,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       Client: GuardedClient,
       types: latchkeyPgTypes,
       // Statements given to one connection together go out together instead of one per round trip; a bulk
-      // sync's chunks so overlap (UsersRepository.upsertMany). One at a time, nothing changes.
+      // sync's chunks so overlap (UsersRepository.writeBatch). One at a time, nothing changes.
       pipeline: true,
       max: 10,
       connectionTimeoutMillis: 3000,

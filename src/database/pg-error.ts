@@ -11,3 +11,9 @@ export function pgError(error: unknown): { code?: string; constraint?: string } 
     constraint: typeof source.constraint === 'string' ? source.constraint : undefined,
   };
 }
+
+/** A unique index (`constraint`) refused the write: PostgreSQL's unique_violation. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const fields = pgError(error);
+  return fields.code === '23505' && fields.constraint === constraint;
+}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { pgError } from '../database/pg-error.js';
+import { isUniqueViolation, pgError } from '../database/pg-error.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
 import { toUser, USER_COLUMNS, USER_COLUMNS_OF_U, type UserRow } from './user-row.js';
@@ -243,9 +243,10 @@ export class UsersRepository {
   /**
    * Upserts all rows in one transaction, one statement (upsertSql) per set of fields the rows name and
    * per chunk of rows (a sync sends the same fields for every user): it writes exactly those fields, so a
-   * field left out keeps its stored value, and only rows where one of them differs. Its `ON CONFLICT`
-   * arm decides insert-or-update against the latest committed version, so concurrent syncs of one email
-   * end in one row, each answered created or updated. Rows go in email order, so two concurrent batches
+   * field left out keeps its stored value, and only rows where one of them differs. Which statement
+   * (WriteMode) depends on a probe for any of the emails; either way the unique email index decides
+   * against the latest committed version, so concurrent syncs of one email end in one row, each answered
+   * created or updated. Rows go in email order, so two concurrent batches
    * mostly lock their common rows in the same order; a deadlock that still happens (a row that one batch
    * saw as new and the other as existing) is retried (inTransaction).
    *
@@ -267,8 +268,8 @@ export class UsersRepository {
     );
     if (existing) return this.writeBatch(sorted, byFields, source, 'upsert');
     return this.writeBatch(sorted, byFields, source, 'insert').catch((error: unknown) => {
-      const { code, constraint } = pgError(error);
-      if (code !== '23505' || constraint !== 'users_email_key') throw error;
+      // Another request inserted one of these emails since the probe: write the batch again as an upsert.
+      if (!isUniqueViolation(error, 'users_email_key')) throw error;
       return this.writeBatch(sorted, byFields, source, 'upsert');
     });
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PasswordHasher } from '../auth/passwords/password-hasher.js';
 import { DomainError, type FieldProblem, ValidationError } from '../common/errors.js';
-import { pgError } from '../database/pg-error.js';
+import { isUniqueViolation } from '../database/pg-error.js';
 import { PatchUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
 import { UserChanges } from './user-changes.js';
@@ -51,7 +51,7 @@ export class UsersService {
     // Taken usernames are looked for only once the upsert has hit one (and rolled back): a lookup of
     // every item's username before each upsert cost ~7% of a 10,000-user sync that almost never has one.
     const outcome = await this.users.upsertMany(rows, source).catch(async (error: unknown) => {
-      if (isUsernameTaken(error)) {
+      if (isUniqueViolation(error, 'users_username_key')) {
         const taken = await this.users.findUsernameConflicts(items);
         if (taken.length > 0) {
           throw new ValidationError(
@@ -180,21 +180,14 @@ export class UsersService {
   }
 }
 
-/** A unique index said no: a concurrent request took the email or username between our check and our write. */
-function isUsernameTaken(error: unknown): boolean {
-  const { code, constraint } = pgError(error);
-  return code === '23505' && constraint === 'users_username_key';
-}
-
 /** A write that broke the email or username uniqueness (a race, or a taken username): 409 naming the field. */
 export function rethrowUniqueViolation(error: unknown): never {
-  const { code, constraint } = pgError(error);
-  if (code === '23505' && constraint === 'users_username_key') {
+  if (isUniqueViolation(error, 'users_username_key')) {
     throw new DomainError('conflict', 'This username is already taken by another user', [
       { field: 'username', reason: 'already taken by another user' },
     ]);
   }
-  if (code === '23505' && constraint === 'users_email_key') {
+  if (isUniqueViolation(error, 'users_email_key')) {
     throw new DomainError('conflict', 'This email belongs to another user', [
       { field: 'email', reason: 'already used by another user' },
     ]);
