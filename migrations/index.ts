@@ -4,6 +4,7 @@ import { SsoReplayStore1795389972685 } from './1795389972685-SsoReplayStore.js';
 import { SessionSignInMethod1795472000000 } from './1795472000000-SessionSignInMethod.js';
 import { UsersNewestFirstIndex1795480000000 } from './1795480000000-UsersNewestFirstIndex.js';
 import { SearchTextStatistics1795560000000 } from './1795560000000-SearchTextStatistics.js';
+import { SearchPatternOutOfPlanning1795640000000 } from './1795640000000-SearchPatternOutOfPlanning.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -16,4 +17,5 @@ export const migrations = [
   SessionSignInMethod1795472000000,
   UsersNewestFirstIndex1795480000000,
   SearchTextStatistics1795560000000,
+  SearchPatternOutOfPlanning1795640000000,
 ];
