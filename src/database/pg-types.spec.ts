@@ -37,6 +37,16 @@ describe('parseTimestamptz', () => {
     );
   });
 
+  it('gives every row a Date of its own, also for a text it has read before', () => {
+    const text = '2026-11-25 07:23:20.123456+00';
+    const first = parseTimestamptz(text) as Date;
+    const second = parseTimestamptz(text) as Date;
+    expect(second).not.toBe(first);
+    first.setTime(0);
+    expect(second.getTime()).toBe(Date.UTC(2026, 10, 25, 7, 23, 20, 123));
+    expect((parseTimestamptz(text) as Date).getTime()).toBe(Date.UTC(2026, 10, 25, 7, 23, 20, 123));
+  });
+
   it.each([
     'infinity',
     '-infinity',
