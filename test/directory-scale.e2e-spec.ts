@@ -91,3 +91,26 @@ it('a full name matches as typed, not as its words apart, on the page and in the
   expect(past.body.results).toEqual([]);
   expect(past.body.count).toBe(3);
 });
+
+it('% and _ match only themselves also when a common term walks the newest-first index', async () => {
+  // 3,000 of each among ~150,000 users: common enough (over 0.5 %) that the page walks the index
+  // (users_newest_matching) and the count is taken apart, both with the pattern hidden from the planner.
+  await t.db.query(
+    `INSERT INTO users (email, username, first_name, last_name, source)
+     SELECT e, e, 'First', last, 'sync'
+       FROM generate_series(1, 3000) g,
+            unnest(ARRAY['Under_score', 'Underxscore', '50%off', '50xoff']) WITH ORDINALITY AS n(last, k),
+            LATERAL (SELECT 'esc' || k || '-' || g || '@scale.example' AS e) x`,
+  );
+  await t.db.query('ANALYZE users');
+  for (const [term, lastName] of [
+    ['under_score', 'Under_score'],
+    ['50%off', '50%off'],
+  ]) {
+    const res = await list(`search=${encodeURIComponent(term)}&page_size=100`);
+    expect(res.status).toBe(200);
+    expect(res.body.count).toBe(3_000);
+    expect(res.body.results).toHaveLength(100);
+    expect(res.body.results.every((u: any) => u.last_name === lastName)).toBe(true);
+  }
+});

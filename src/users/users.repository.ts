@@ -42,7 +42,7 @@ const UPSERT_COLUMN: Record<UpsertField, string> = {
 };
 
 /**
- * How a chunk is written, picked by whether any of the batch's emails exists (upsertMany):
+ * How a chunk is written, picked in upsertMany (for a large batch, by whether any of its emails exists):
  * - `insert`: a plain `INSERT`. `ON CONFLICT` costs an insert of 100,000 new users about a tenth more of
  *   PostgreSQL's time (a speculative insertion, confirmed row by row); a row that another transaction
  *   inserted meanwhile fails it on the email index, and the batch is written again as an upsert.
@@ -247,7 +247,7 @@ export class UsersRepository {
    * Upserts all rows in one transaction, one statement (upsertSql) per set of fields the rows name and
    * per chunk of rows (a sync sends the same fields for every user): it writes exactly those fields, so a
    * field left out keeps its stored value, and only rows where one of them differs. Which statement
-   * (WriteMode) depends on a probe for any of the emails; either way the unique email index decides
+   * (WriteMode) depends, for a batch of a chunk or more, on a probe for any of the emails; either way the unique email index decides
    * against the latest committed version, so concurrent syncs of one email end in one row, each answered
    * created or updated. Rows go in email order, so two concurrent batches
    * mostly lock their common rows in the same order; a deadlock that still happens (a row that one batch
@@ -265,16 +265,24 @@ export class UsersRepository {
       if (group) group.push(row);
       else byFields.set(key, [row]);
     }
-    const [{ existing }]: { existing: boolean }[] = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AS existing`,
-      [sorted.map((r) => r.email)],
-    );
-    if (existing) return this.writeBatch(sorted, byFields, source, 'upsert');
+    // The plain INSERT pays for its probe's extra query only on a batch of a chunk or more; a smaller one
+    // (a single user above all) is written as an upsert straight away.
+    if (sorted.length < UPSERT_CHUNK_ROWS || (await this.anyExists(sorted.map((r) => r.email)))) {
+      return this.writeBatch(sorted, byFields, source, 'upsert');
+    }
     return this.writeBatch(sorted, byFields, source, 'insert').catch((error: unknown) => {
       // Another request inserted one of these emails since the probe: write the batch again as an upsert.
       if (!isUniqueViolation(error, 'users_email_key')) throw error;
       return this.writeBatch(sorted, byFields, source, 'upsert');
     });
+  }
+
+  private async anyExists(emails: string[]): Promise<boolean> {
+    const [{ existing }]: { existing: boolean }[] = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AS existing`,
+      [emails],
+    );
+    return existing;
   }
 
   private writeBatch(
