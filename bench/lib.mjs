@@ -28,7 +28,7 @@ export const BENCH_TOKEN = 'lk_bench_write_token_0123456789abcdefghijklmnop';
 /** Seconds of load per measurement. Short by default so the whole run stays within a few minutes. */
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Node flags of `npm start` (package.json): the same process as in production. */
-export const LATCHKEY_NODE_FLAGS = ['--disable-warning=FAST_JWT_CACHE_KEY_BUILDER_SECURITY_RISK'];
+export const LATCHKEY_NODE_FLAGS = [];
 
 export async function startPostgres() {
   const server = await startThrowawayPostgres({

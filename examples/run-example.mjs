@@ -67,7 +67,7 @@ function start(name, args, env) {
 
 const children = [
   // Same flag as `npm start`: fast-jwt warns about any custom cache key, and Latchkey's is the whole token.
-  start('Latchkey', ['--disable-warning=FAST_JWT_CACHE_KEY_BUILDER_SECURITY_RISK', 'dist/src/main.js'], {
+  start('Latchkey', ['dist/src/main.js'], {
     PORT: latchkeyPort,
     DATA_DIR: dataDir,
     JWT_SSO_SECRET: ssoSecret,

@@ -5,6 +5,7 @@ import { SessionSignInMethod1795472000000 } from './1795472000000-SessionSignInM
 import { UsersNewestFirstIndex1795480000000 } from './1795480000000-UsersNewestFirstIndex.js';
 import { SearchTextStatistics1795560000000 } from './1795560000000-SearchTextStatistics.js';
 import { SearchPatternOutOfPlanning1795640000000 } from './1795640000000-SearchPatternOutOfPlanning.js';
+import { SessionsTable1795700000000 } from './1795700000000-SessionsTable.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -18,4 +19,5 @@ export const migrations = [
   UsersNewestFirstIndex1795480000000,
   SearchTextStatistics1795560000000,
   SearchPatternOutOfPlanning1795640000000,
+  SessionsTable1795700000000,
 ];

@@ -123,6 +123,7 @@ describe('GET /protected and GET /api/me with an access token', () => {
       exp: now + 600,
       iss: t.baseUrl,
       jti: randomUUID(),
+      sid: claims.sid,
       ...changes,
     };
   };
@@ -314,30 +315,41 @@ describe('deactivation', () => {
     expect(again.status).toBe(401);
   });
 
-  it('is immediate every time: 10 deactivate/reactivate cycles, the next request after each DELETE is 401', async () => {
+  it('is immediate every time: 10 deactivate/reactivate cycles, the next request after each DELETE is 401, and reactivation revives no old session', async () => {
     const user = await newUser();
-    const get = () => t.request('GET', '/protected', { headers: bearer(user.token) });
+    const refused: string[] = [];
     const stale: number[] = [];
+    let token = user.token;
+    let refreshToken = user.refresh;
     for (let cycle = 0; cycle < 10; cycle++) {
+      const get = () => t.request('GET', '/protected', { headers: bearer(token) });
       // active, and its status surely cached
-      expect((await pollStatus(get, 200, 1000)).status).toBe(200);
+      expect((await get()).status).toBe(200);
       expect((await get()).status).toBe(200);
       expect((await t.request('DELETE', `/api/users/${user.id}`, { apiToken: WRITE_TOKEN })).status).toBe(
         204,
       );
       if ((await get()).status !== 401) stale.push(cycle);
-      expect((await pollStatus(get, 401, 1000)).status).toBe(401);
       const patch = await t.request('PATCH', `/api/users/${user.id}`, {
         apiToken: WRITE_TOKEN,
         body: { is_active: true },
       });
       expect(patch.status).toBe(200);
+      // Contract §3: the deactivation ended the session for good; reactivating the user does not bring back
+      // its access token or its refresh token.
+      if ((await get()).status !== 401) refused.push(`cycle ${cycle}: access token revived`);
+      const renewed = await t.request('POST', '/token/refresh', { body: { refresh_token: refreshToken } });
+      if (renewed.status !== 401) refused.push(`cycle ${cycle}: refresh token revived (${renewed.status})`);
+      const pair = await login(t, user.email, PASSWORD);
+      token = pair.access_token;
+      refreshToken = pair.refresh_token;
     }
     // cycles in which the deactivated user's token still got in once
     expect(stale).toEqual([]);
+    expect(refused).toEqual([]);
   });
 
-  it('reaches another instance on the same database within 1 s, and reactivation works again on both', async () => {
+  it('reaches another instance on the same database within 1 s; reactivation revives no old session on either', async () => {
     const user = await newUser();
     // Same database; same issuer as A (B's own PUBLIC_URL has another port), so one token fits both.
     const b = await startServer({ JWT_ISSUER: t.baseUrl }, { databaseUrl: t.databaseUrl });
@@ -346,7 +358,7 @@ describe('deactivation', () => {
       const onB = () => b.request('GET', '/protected', { headers: bearer(user.token) });
       expect((await onA()).status).toBe(200);
       expect((await onB()).status).toBe(200);
-      // twice, so that B has surely cached the user's status
+      // twice, so that B has surely cached the session's status
       expect((await onB()).status).toBe(200);
 
       const del = await t.request('DELETE', `/api/users/${user.id}`, { apiToken: WRITE_TOKEN });
@@ -363,8 +375,12 @@ describe('deactivation', () => {
       });
       expect(patch.status).toBe(200);
       expect(patch.body.is_active).toBe(true);
-      expect((await pollStatus(onA, 200, 1000)).status).toBe(200);
-      expect((await pollStatus(onB, 200, 1000)).status).toBe(200);
+      expect401(await onA());
+      expect401(await onB());
+      // a new sign-in works on both
+      const pair = await login(b, user.email, PASSWORD);
+      expect((await t.request('GET', '/protected', { headers: bearer(pair.access_token) })).status).toBe(200);
+      expect((await b.request('GET', '/protected', { headers: bearer(pair.access_token) })).status).toBe(200);
     } finally {
       await b.stop();
     }

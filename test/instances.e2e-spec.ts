@@ -79,7 +79,8 @@ it('a refresh token spent on A and presented on B is a reuse: 401 refresh_token_
   expect(successor.status).toBe(401);
   expect(successor.body.code).toBe('invalid_token');
   const { rows } = await a.db.query<{ n: number; revoked: number }>(
-    `SELECT count(*)::int AS n, count(revoked_at)::int AS revoked FROM refresh_tokens WHERE user_id = $1`,
+    `SELECT count(*)::int AS n, count(s.revoked_at)::int AS revoked
+       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = $1`,
     [user.id],
   );
   expect(rows[0]).toEqual({ n: 2, revoked: 2 });

@@ -112,9 +112,11 @@ async function throttleRows(server: TestServer): Promise<number> {
 /** The id (uuid) of the refresh-token family started by the login that issued this access token. */
 async function familyOf(server: TestServer, accessToken: string): Promise<string> {
   const { jti } = decodeJwt(accessToken).payload;
-  const { rows } = await server.db.query('SELECT family_id FROM refresh_tokens WHERE access_jti = $1', [jti]);
+  const { rows } = await server.db.query('SELECT session_id FROM refresh_tokens WHERE access_jti = $1', [
+    jti,
+  ]);
   expect(rows).toHaveLength(1);
-  return rows[0].family_id;
+  return rows[0].session_id;
 }
 
 function attributes(line: string): string[] {
@@ -181,9 +183,15 @@ describe('POST /token: successful login', () => {
       exp: expect.any(Number),
       iss: t.baseUrl,
       jti: expect.any(String),
+      sid: expect.stringMatching(/^[0-9a-f-]{36}$/),
       amr: ['pwd'],
     });
     expect(payload.sub).toBe(res.body.user_id);
+    // sid names the session row the login started
+    const { rows } = await t.db.query('SELECT user_id, sign_in_method FROM sessions WHERE id = $1', [
+      payload.sid,
+    ]);
+    expect(rows).toEqual([{ user_id: id, sign_in_method: 'password' }]);
     expect(payload.iat).toBeGreaterThanOrEqual(before - 1);
     expect(payload.iat).toBeLessThanOrEqual(after + 1);
     expect(payload.exp).toBe(payload.iat + 900);
@@ -372,7 +380,7 @@ describe('POST /token: throttling', () => {
     // another account is unaffected
     expectPair(await login(th, 'other@login.example', PASSWORD), otherId);
     // and nothing was issued for the locked one
-    const { rows } = await th.db.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1', [
+    const { rows } = await th.db.query('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [
       lockedId,
     ]);
     expect(rows[0].n).toBe(0);
@@ -424,7 +432,7 @@ describe('POST /token/refresh', () => {
     expect(new Set(racing.map((r) => r.body.refresh_token)).size).toBe(1);
     expect(new Set(racing.map((r) => r.body.access_token)).size).toBe(1);
     expect(racing[0].body.refresh_token).not.toBe(fresh.body.refresh_token);
-    const { rows } = await t.db.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1', [
+    const { rows } = await t.db.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [
       family,
     ]);
     expect(rows[0].n).toBe(2);
@@ -452,10 +460,11 @@ describe('POST /token/refresh', () => {
     expect(successor.body.access_token).toBeUndefined();
 
     const { rows } = await noGrace.db.query(
-      'SELECT count(*)::int AS n, count(revoked_at)::int AS revoked FROM refresh_tokens WHERE family_id = $1',
+      `SELECT count(*)::int AS n, count(s.revoked_at)::int AS revoked, min(s.revoked_reason) AS reason
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.session_id = $1`,
       [family],
     );
-    expect(rows[0]).toEqual({ n: 2, revoked: 2 });
+    expect(rows[0]).toEqual({ n: 2, revoked: 2, reason: 'reuse' });
     // a new login still works: only that session was revoked
     expectPair(await login(noGrace, 'thief@login.example'), userId);
   });
@@ -497,10 +506,11 @@ describe('POST /logout', () => {
     // the whole family: the spent predecessor (still within its grace window) gets nothing either
     expect((await refresh(t, first.body.refresh_token)).status).toBe(401);
     const { rows } = await t.db.query(
-      'SELECT count(*)::int AS n, count(revoked_at)::int AS revoked FROM refresh_tokens WHERE family_id = $1',
+      `SELECT count(*)::int AS n, count(s.revoked_at)::int AS revoked, min(s.revoked_reason) AS reason
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.session_id = $1`,
       [family],
     );
-    expect(rows[0]).toEqual({ n: 2, revoked: 2 });
+    expect(rows[0]).toEqual({ n: 2, revoked: 2, reason: 'logout' });
 
     const again = await t.request('POST', '/logout', { body: { refresh_token: rotated.body.refresh_token } });
     expect(again.status).toBe(204);
@@ -528,10 +538,18 @@ describe('cookie sessions', () => {
             body: { username: ADMIN_EMAIL, password: ADMIN_PASSWORD },
             headers: { 'x-session': 'cookie' },
           });
-    expectPair(res, adminId);
+    expectCookieSession(res, adminId);
     const set = setCookies(res);
     const jar = Object.fromEntries(Object.entries(set).map(([k, v]) => [k, v.value]));
     return { res, jar };
+  }
+
+  /** Contract §3: with cookies, the body carries no token value for script on the page to read. */
+  function expectCookieSession(res: HttpResult, userId: string): void {
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ token_type: 'Bearer', expires_in: 900, user_id: userId });
+    expect(res.text).not.toMatch(/eyJ/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
   }
 
   it.each<['query' | 'header', string]>([
@@ -541,8 +559,10 @@ describe('cookie sessions', () => {
     const { res } = await cookieLogin(how);
     const set = setCookies(res);
     expect(Object.keys(set).sort()).toEqual(['access_token', 'csrf_token', 'refresh_token']);
-    expect(set.access_token.value).toBe(res.body.access_token);
-    expect(set.refresh_token.value).toBe(res.body.refresh_token);
+    expect(decodeJwt(set.access_token.value).payload.sub).toBe(adminId);
+    expect(set.refresh_token.value).toMatch(/^[\w-]{64}$/);
+    expect(res.text).not.toContain(set.access_token.value);
+    expect(res.text).not.toContain(set.refresh_token.value);
     for (const name of ['access_token', 'refresh_token']) {
       const attrs = attributes(set[name].line);
       expect({ name, attrs }).toEqual({
@@ -627,12 +647,12 @@ describe('cookie sessions', () => {
     const refreshed = await t.request('POST', '/token/refresh', {
       headers: { cookie, 'x-csrf-token': jar.csrf_token },
     });
-    expectPair(refreshed, adminId);
+    expectCookieSession(refreshed, adminId);
     const set = setCookies(refreshed);
     expect(Object.keys(set).sort()).toEqual(['access_token', 'csrf_token', 'refresh_token']);
-    expect(set.refresh_token.value).toBe(refreshed.body.refresh_token);
+    expect(refreshed.text).not.toContain(set.refresh_token.value);
     expect(set.refresh_token.value).not.toBe(jar.refresh_token);
-    expect(set.access_token.value).toBe(refreshed.body.access_token);
+    expect(refreshed.text).not.toContain(set.access_token.value);
     expect(set.access_token.value).not.toBe(jar.access_token);
     expect(attributes(set.refresh_token.line)).toContain('httponly');
 

@@ -100,7 +100,7 @@ async function usersWithEmail(server: TestServer, email: string): Promise<number
 }
 
 async function sessionsOf(server: TestServer, userId: string): Promise<number> {
-  const { rows } = await server.db.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1', [
+  const { rows } = await server.db.query('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [
     userId,
   ]);
   return rows[0].n;

@@ -152,7 +152,8 @@ describe('the session behind the pages', () => {
     expect(renewed.csrf_token.value).toMatch(/^[\w-]{43}$/);
     expect(jwtPayload(renewed.access_token.value).amr).toEqual(['pwd']);
     const { rows } = await t.db.query(
-      'SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1 AND spent_at IS NOT NULL',
+      `SELECT count(*)::int AS n FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+        WHERE s.user_id = $1 AND t.spent_at IS NOT NULL`,
       [memberId],
     );
     expect(rows[0].n).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
 import { ApiTokensService } from '../api-tokens/api-tokens.service.js';
 import { AccessPrincipals } from './access-principals.js';
@@ -43,6 +43,8 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = await this.authenticate(request, context);
     request.principal = principal;
+    // Contract §7: nothing answered to a caller with credentials is kept by a cache on the way.
+    void context.switchToHttp().getResponse<FastifyReply>().header('cache-control', 'no-store');
     if (rule.adminOnly && (principal.kind !== 'user' || !principal.isAdmin)) {
       throw new DomainError('forbidden', 'This needs a signed-in administrator');
     }

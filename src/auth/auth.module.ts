@@ -6,35 +6,38 @@ import { AccessPrincipals } from './access-principals.js';
 import { AuthGuard } from './auth.guard.js';
 import { BrowserSessions } from './browser-sessions.js';
 import { JwksController } from './jwks.controller.js';
-import { LoginRepository } from './login/login.repository.js';
+import { LoginThrottleRepository } from './login/login-throttle.repository.js';
 import { LoginService } from './login/login.service.js';
 import { MeController } from './me.controller.js';
 import { JwtStrategy } from './passport/jwt.strategy.js';
 import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
 import { SessionCookies } from './session-cookies.js';
-import { RefreshTokensRepository } from './sessions/refresh-tokens.repository.js';
+import { SessionChanges } from './sessions/session-changes.js';
+import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { SessionsController } from './sessions.controller.js';
 import { TokenController } from './token.controller.js';
 import { AccessTokens } from './tokens/access-tokens.js';
 import { SigningKeys } from './tokens/signing-keys.js';
-import { UserStatusCache } from './user-status.cache.js';
+import { SessionStatusCache } from './session-status.cache.js';
 
 @Module({
   imports: [ApiTokensModule, UsersModule, PasswordsModule],
-  controllers: [TokenController, MeController, JwksController],
+  controllers: [TokenController, MeController, SessionsController, JwksController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     SigningKeys,
     AccessTokens,
     AccessPrincipals,
     BrowserSessions,
-    UserStatusCache,
+    SessionStatusCache,
+    SessionChanges,
     SessionCookies,
     SessionsService,
-    RefreshTokensRepository,
+    SessionsRepository,
     LoginService,
-    LoginRepository,
+    LoginThrottleRepository,
     JwtStrategy,
     PassportJwtGuard,
   ],

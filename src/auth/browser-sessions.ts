@@ -32,14 +32,19 @@ export class BrowserSessions {
     }
     const refresh = this.cookies.refreshToken(request);
     if (refresh === undefined) return undefined;
-    const pair = await this.sessions.refresh(refresh).catch(sessionOver);
-    const principal = pair && (await this.principals.fromToken(pair.access_token).catch(sessionOver));
-    if (!pair || !principal) {
+    const renewed = await this.sessions.refresh(refresh).catch(sessionOver);
+    const principal = renewed && (await this.principals.fromToken(renewed.accessToken).catch(sessionOver));
+    if (!renewed || !principal) {
       this.cookies.clear(reply);
       return undefined;
     }
-    this.cookies.set(reply, pair);
+    this.cookies.set(reply, renewed);
     return principal;
+  }
+
+  /** Ends the browser's current session (its cookies are replaced or cleared by the caller). */
+  async end(principal: UserPrincipal): Promise<void> {
+    await this.sessions.endIfActive(principal.userId, principal.sessionId);
   }
 }
 

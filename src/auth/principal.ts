@@ -13,6 +13,8 @@ export interface ApiTokenPrincipal {
 export interface UserPrincipal {
   kind: 'user';
   userId: string;
+  /** The session (`sid`) the access token belongs to. */
+  sessionId: string;
   email: string;
   username: string;
   isAdmin: boolean;

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
-import type { TokenPair } from './sessions/sessions.service.js';
+import type { SignedIn } from './sessions/sessions.service.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -55,15 +55,15 @@ export class SessionCookies {
   }
 
   /** Sets the session cookies and answers the CSRF token the pages must echo in X-CSRF-Token. */
-  set(reply: FastifyReply, pair: TokenPair): string {
+  set(reply: FastifyReply, session: SignedIn): string {
     const csrf = randomBytes(32).toString('base64url');
     void reply
-      .setCookie(this.names.access, pair.access_token, {
+      .setCookie(this.names.access, session.accessToken, {
         ...this.base,
         httpOnly: true,
-        maxAge: pair.expires_in,
+        maxAge: session.expiresIn,
       })
-      .setCookie(this.names.refresh, pair.refresh_token, {
+      .setCookie(this.names.refresh, session.refreshToken, {
         ...this.base,
         httpOnly: true,
         maxAge: this.config.jwt.refreshTtl,

@@ -5,7 +5,25 @@ import { Public } from './decorators.js';
 import { LoginDto, RefreshDto } from './dto/login.dto.js';
 import { LoginService } from './login/login.service.js';
 import { SessionCookies } from './session-cookies.js';
-import { SessionsService, type TokenPair } from './sessions/sessions.service.js';
+import type { SignedIn } from './sessions/sessions.service.js';
+import { SessionsService } from './sessions/sessions.service.js';
+
+/** What `POST /token` and `POST /token/refresh` answer (contract §3). */
+export interface TokenPair {
+  token: string;
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  user_id: string;
+}
+
+/** The answer when the tokens went into HttpOnly cookies: script on the page never sees their values. */
+export interface CookieSession {
+  token_type: 'Bearer';
+  expires_in: number;
+  user_id: string;
+}
 
 /** `POST /token`, `/token/refresh`, `/logout` (contract §3): the Flask-JWT-Extended flow. */
 @ApiTags('tokens')
@@ -21,18 +39,23 @@ export class TokenController {
   @Post('token')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Log in with username or email and password; ?cookie=1 also sets session cookies',
+    summary: 'Log in with username or email and password; ?cookie=1 sets session cookies instead',
   })
   async issue(
     @Body() body: LoginDto,
     @Query('cookie') cookie: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenPair> {
-    const pair = await this.login.login(body.username ?? body.email ?? '', body.password, request.ip);
-    if (wantsCookies(request, cookie)) this.cookies.set(reply, pair);
+  ): Promise<TokenPair | CookieSession> {
+    const signedIn = await this.login.login({
+      identifier: body.username ?? body.email ?? '',
+      password: body.password,
+      clientAddress: request.ip,
+      userAgent: request.headers['user-agent'],
+    });
     void reply.header('cache-control', 'no-store');
-    return pair;
+    if (wantsCookies(request, cookie)) return this.toCookies(reply, signedIn);
+    return tokenPair(signedIn);
   }
 
   @Public()
@@ -43,13 +66,15 @@ export class TokenController {
     @Body() body: RefreshDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenPair> {
+  ): Promise<TokenPair | CookieSession> {
     const fromCookie = body.refresh_token === undefined;
     if (fromCookie) this.cookies.assertCsrf(request);
-    const pair = await this.sessions.refresh(body.refresh_token ?? this.cookies.refreshToken(request) ?? '');
-    if (fromCookie) this.cookies.set(reply, pair);
+    const signedIn = await this.sessions.refresh(
+      body.refresh_token ?? this.cookies.refreshToken(request) ?? '',
+    );
     void reply.header('cache-control', 'no-store');
-    return pair;
+    if (fromCookie) return this.toCookies(reply, signedIn);
+    return tokenPair(signedIn);
   }
 
   @Public()
@@ -66,6 +91,22 @@ export class TokenController {
     await this.sessions.end(body.refresh_token ?? cookieToken);
     this.cookies.clear(reply);
   }
+
+  private toCookies(reply: FastifyReply, signedIn: SignedIn): CookieSession {
+    this.cookies.set(reply, signedIn);
+    return { token_type: 'Bearer', expires_in: signedIn.expiresIn, user_id: signedIn.userId };
+  }
+}
+
+export function tokenPair(signedIn: SignedIn): TokenPair {
+  return {
+    token: signedIn.accessToken,
+    access_token: signedIn.accessToken,
+    token_type: 'Bearer',
+    expires_in: signedIn.expiresIn,
+    refresh_token: signedIn.refreshToken,
+    user_id: signedIn.userId,
+  };
 }
 
 function wantsCookies(request: FastifyRequest, cookie: string | undefined): boolean {

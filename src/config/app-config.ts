@@ -12,6 +12,8 @@ export interface JwtSettings {
   accessTtl: number;
   refreshTtl: number;
   refreshReuseWindow: number;
+  /** The absolute lifetime of a session: no refresh reaches past it. */
+  sessionMaxAge: number;
   issuer: string;
   /** Which library verifies access tokens on requests: fast-jwt (default, measured faster) or passport-jwt. */
   verifier: 'fast-jwt' | 'passport';
@@ -27,6 +29,10 @@ export interface SsoSettings {
   firstNameClaim: string;
   lastNameClaim: string;
   autoCreateUsers: boolean;
+  /** Whether a partner token may sign in an account that is an admin. */
+  allowAdmins: boolean;
+  /** A landing for another account while signed in: refuse it, or sign the old session out first. */
+  sessionConflict: 'refuse' | 'switch';
   issuer?: string;
   audience?: string;
   maxAge: number;

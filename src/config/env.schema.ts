@@ -92,6 +92,13 @@ export class EnvSchema {
   JWT_REFRESH_REUSE_WINDOW?: number;
 
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  JWT_SESSION_MAX_AGE?: number;
+
+  @IsOptional()
   @IsString()
   @MinLength(1)
   JWT_ISSUER?: string;
@@ -141,6 +148,15 @@ export class EnvSchema {
   @Transform(toBoolean)
   @IsBoolean()
   JWT_SSO_AUTO_CREATE_USERS?: boolean;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  JWT_SSO_ALLOW_ADMINS?: boolean;
+
+  @IsOptional()
+  @IsIn(['refuse', 'switch'])
+  JWT_SSO_SESSION_CONFLICT?: string;
 
   @IsOptional()
   @IsString()

@@ -10,6 +10,7 @@ import {
   type LogLevel,
   type NodeEnv,
   type SameSite,
+  type SsoSettings,
 } from './app-config.js';
 import { DevSecretStore } from './dev-secrets.js';
 import { EnvSchema, SECRET_SETTINGS, SETTING_PREFIXES } from './env.schema.js';
@@ -92,6 +93,7 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       accessTtl: e.JWT_ACCESS_TTL ?? 900,
       refreshTtl: e.JWT_REFRESH_TTL ?? 2_592_000,
       refreshReuseWindow: e.JWT_REFRESH_REUSE_WINDOW ?? 10,
+      sessionMaxAge: e.JWT_SESSION_MAX_AGE ?? 2_592_000,
       issuer: e.JWT_ISSUER ?? publicUrl,
       verifier: (e.JWT_VERIFIER ?? 'fast-jwt') as JwtSettings['verifier'],
     },
@@ -105,6 +107,8 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       firstNameClaim: e.JWT_SSO_FIRST_NAME_CLAIM ?? 'first_name',
       lastNameClaim: e.JWT_SSO_LAST_NAME_CLAIM ?? 'last_name',
       autoCreateUsers: e.JWT_SSO_AUTO_CREATE_USERS ?? false,
+      allowAdmins: e.JWT_SSO_ALLOW_ADMINS ?? false,
+      sessionConflict: (e.JWT_SSO_SESSION_CONFLICT ?? 'refuse') as SsoSettings['sessionConflict'],
       issuer: e.JWT_SSO_ISSUER,
       audience: e.JWT_SSO_AUDIENCE,
       maxAge: e.JWT_SSO_MAX_AGE ?? 3600,
@@ -155,6 +159,7 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   JWT_ACCESS_TTL: true,
   JWT_REFRESH_TTL: true,
   JWT_REFRESH_REUSE_WINDOW: true,
+  JWT_SESSION_MAX_AGE: true,
   JWT_ISSUER: true,
   JWT_VERIFIER: true,
   JWT_SSO_SECRET: true,
@@ -166,6 +171,8 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   JWT_SSO_FIRST_NAME_CLAIM: true,
   JWT_SSO_LAST_NAME_CLAIM: true,
   JWT_SSO_AUTO_CREATE_USERS: true,
+  JWT_SSO_ALLOW_ADMINS: true,
+  JWT_SSO_SESSION_CONFLICT: true,
   JWT_SSO_ISSUER: true,
   JWT_SSO_AUDIENCE: true,
   JWT_SSO_MAX_AGE: true,

@@ -1,6 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { ApiToken } from '../api-tokens/api-token.entity.js';
+import { RefreshToken } from '../auth/sessions/refresh-token.entity.js';
+import { Session } from '../auth/sessions/session.entity.js';
 import { User } from '../users/user.entity.js';
 import { GuardedClient } from './guarded-client.js';
 import { latchkeyPgTypes } from './pg-types.js';
@@ -10,7 +12,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [User, ApiToken],
+    entities: [User, ApiToken, Session, RefreshToken],
     migrations,
     synchronize: false,
     migrationsRun: false,

@@ -65,13 +65,18 @@ export class SsoEntry {
       // else. Keycloak answers the same way; signing out first is one click on the profile page.
       const current = await this.sessions.resolve(request, reply);
       if (current && current.email !== checked.identity.email) {
-        throw new DomainError(
-          'session_conflict',
-          `You are signed in as ${current.email}, and this sign-in link is for another account. ` +
-            'Sign out first, then open the link again.',
-        );
+        if (this.config.sso.sessionConflict === 'refuse') {
+          throw new DomainError(
+            'session_conflict',
+            `You are signed in as ${current.email}, and this sign-in link is for another account. ` +
+              'Sign out first, then open the link again.',
+          );
+        }
+        // `switch`: the partner is the authority on who is at the keyboard (a shared computer); the old
+        // session ends before the new one starts, so it cannot be picked up again from this browser.
+        await this.sessions.end(current);
       }
-      this.cookies.set(reply, await this.sso.signIn(checked));
+      this.cookies.set(reply, await this.sso.signIn(checked, request.headers['user-agent']));
       return reply.redirect(
         redirectTarget(request.url, this.config.sso.tokenParam, next, this.config.publicUrl, fallback),
         302,

@@ -1,13 +1,17 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { SessionsService, type TokenPair } from '../auth/sessions/sessions.service.js';
+import { SessionsService, type SignedIn } from '../auth/sessions/sessions.service.js';
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
-import { rethrowUniqueViolation } from '../users/users.service.js';
+import { rethrowUniqueViolation } from '../users/unique-violation.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { ReplayRepository } from './replay.repository.js';
 import { mapSsoClaims, type SsoIdentity } from './sso-claims.js';
-import { SsoLandingRepository } from './sso-landing.repository.js';
 import { SsoTokenRejected, SsoTokenVerifier } from './sso-token-verifier.js';
 
 const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
+// Instances' clocks may disagree: a replay row outlives the token's own acceptance (exp + leeway) by this
+// much, so that no instance whose clock is behind can still accept the token once its row is gone.
+const REPLAY_CLOCK_MARGIN_SECONDS = 5 * 60;
 
 /** A partner token whose signature and claims passed, not yet used: nothing is written until `signIn`. */
 export interface CheckedSsoToken {
@@ -25,14 +29,15 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly verifier: SsoTokenVerifier,
-    private readonly landings: SsoLandingRepository,
+    private readonly replays: ReplayRepository,
+    private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
     private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.cleanup = setInterval(() => {
-      this.landings.deleteExpiredClaims().catch((error: unknown) => {
+      this.replays.deleteExpired().catch((error: unknown) => {
         this.logger.warn(`SSO replay-store cleanup failed: ${(error as Error).message}`);
       });
     }, CLEANUP_INTERVAL_MS);
@@ -67,33 +72,47 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
     return { identity, issuer: verified.issuer, jti: verified.jti, exp: verified.exp };
   }
 
-  /** Spends the token (once per jti, across instances), finds or creates the user, starts our session. */
-  async signIn(checked: CheckedSsoToken): Promise<TokenPair> {
+  /**
+   * Spends the token (once per jti, across instances), finds or creates the user and starts our session, in
+   * one transaction: a landing refused for any reason (a replay, an inactive or unknown user, an admin)
+   * leaves nothing written, its jti unspent included.
+   */
+  async signIn(checked: CheckedSsoToken, userAgent?: string): Promise<SignedIn> {
     const { identity } = checked;
-    const session = this.sessions.draft();
-    const claim =
-      checked.jti === undefined
-        ? undefined
-        : {
-            issuer: checked.issuer,
-            jti: checked.jti,
-            expiresAt: new Date((checked.exp + this.config.sso.leeway) * 1000),
-          };
-    const landed = await this.landings.land({ identity, claim, session }).catch(rethrowUniqueViolation);
-    switch (landed.kind) {
-      case 'replayed':
-        this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
-        throw new DomainError('sso_token_replayed', 'This sign-in link was already used');
-      case 'inactive':
-        throw new DomainError('user_inactive', 'This account is deactivated');
-      case 'unknown':
-        throw new DomainError('sso_user_unknown', 'No account for this user, and automatic creation is off');
-      case 'signed_in':
-        break;
-    }
-    const { user, created } = landed;
-    if (created) this.logger.log(`Created user from SSO: ${user.email}`);
-    this.logger.log(`User auto-logged in: ${user.email}`);
-    return this.sessions.open(user, 'sso', session);
+    const { leeway, autoCreateUsers, allowAdmins } = this.config.sso;
+    let created = false;
+    const signedIn = await this.sessions
+      .signIn('sso', userAgent, async (tx) => {
+        if (checked.jti !== undefined) {
+          const keepUntil = new Date((checked.exp + leeway + REPLAY_CLOCK_MARGIN_SECONDS) * 1000);
+          if (!(await this.replays.spend(tx, { issuer: checked.issuer, jti: checked.jti, keepUntil }))) {
+            this.logger.warn({ msg: 'SSO token refused: replay', check: 'replay', email: identity.email });
+            throw new DomainError('sso_token_replayed', 'This sign-in link was already used');
+          }
+        }
+        const landed = await this.users.signInFromSso(tx, identity, { create: autoCreateUsers, allowAdmins });
+        switch (landed.kind) {
+          case 'inactive':
+            throw new DomainError('user_inactive', 'This account is deactivated');
+          case 'unknown':
+            throw new DomainError(
+              'sso_user_unknown',
+              'No account for this user, and automatic creation is off',
+            );
+          case 'admin':
+            this.logger.warn({ msg: 'SSO token refused: administrator account', check: 'admin' });
+            throw new DomainError(
+              'forbidden',
+              'Administrators sign in with their password, not through a partner',
+            );
+          case 'signed_in':
+            created = landed.created;
+            return landed.user;
+        }
+      })
+      .catch(rethrowUniqueViolation);
+    if (created) this.logger.log(`Created user from SSO: ${identity.email}`);
+    this.logger.log(`User auto-logged in: ${identity.email}`);
+    return signedIn;
   }
 }

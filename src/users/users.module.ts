@@ -10,6 +10,6 @@ import { UsersService } from './users.service.js';
   imports: [PasswordsModule],
   controllers: [UsersController],
   providers: [UsersRepository, UsersService, SyncBodyPipe, UserChanges],
-  exports: [UsersService, UserChanges],
+  exports: [UsersService, UsersRepository, UserChanges],
 })
 export class UsersModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUniqueViolation, pgError } from '../database/pg-error.js';
+import { queryRows } from '../database/query-rows.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
 import { toUser, USER_COLUMNS, USER_COLUMNS_OF_U, type UserRow } from './user-row.js';
@@ -21,6 +22,26 @@ export interface UpsertOutcome {
   updatedIds: Set<string>;
   users: User[];
 }
+
+export interface LoginAccount {
+  user: User;
+  passwordHash: string | null;
+}
+
+/** Who a partner token names (the mapped claims). */
+export interface SsoIdentity {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+export interface SsoSignInRules {
+  create: boolean;
+  allowAdmins: boolean;
+}
+
+export type SsoSignIn =
+  { kind: 'signed_in'; user: User; created: boolean } | { kind: 'unknown' | 'inactive' | 'admin' };
 
 export interface UserPatch {
   email?: string;
@@ -151,6 +172,71 @@ export class UsersRepository {
 
   findById(id: string): Promise<User | null> {
     return this.db.getRepository(User).findOneBy({ id });
+  }
+
+  /** The account a login names (by email first, else by username), with its stored hash. */
+  async findForLogin(identifier: string): Promise<LoginAccount | undefined> {
+    const [row] = await queryRows<UserRow & { password_hash: string | null }>(
+      this.db.manager,
+      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE email = $1 OR username = $1
+        ORDER BY (email = $1) DESC LIMIT 1`,
+      [identifier],
+    );
+    return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  /**
+   * Records a password login, in the sign-in transaction, if the user is still active and `passwordHash`
+   * (the one just verified) is still theirs; the user, or undefined when either changed meanwhile.
+   */
+  async recordLogin(tx: EntityManager, id: string, passwordHash: string): Promise<User | undefined> {
+    const [row] = await queryRows<UserRow>(
+      tx,
+      `UPDATE users SET last_login_at = now() WHERE id = $1 AND is_active AND password_hash = $2
+       RETURNING ${USER_COLUMNS}`,
+      [id, passwordHash],
+    );
+    return row && toUser(row);
+  }
+
+  /**
+   * Finds (or, with `create`, creates) the user a partner token names, refreshes the names it brings and
+   * records the login, in the landing's transaction. Refused in the same statement, with nothing written:
+   * an inactive user, and an admin unless `allowAdmins`. Concurrent first landings of one email make one
+   * user (the unique email index, through ON CONFLICT).
+   */
+  async signInFromSso(tx: EntityManager, identity: SsoIdentity, rules: SsoSignInRules): Promise<SsoSignIn> {
+    // The names the landing brings, NULL for none: kept stored then. A new row stores '' for a missing name,
+    // and a mapped name is never '', so '' in EXCLUDED means "none given".
+    const [first, last] = rules.create
+      ? [`NULLIF(EXCLUDED.first_name, '')`, `NULLIF(EXCLUDED.last_name, '')`]
+      : ['$2::text', '$3::text'];
+    const names = `first_name = COALESCE(${first}, u.first_name), last_name = COALESCE(${last}, u.last_name),
+      updated_at = CASE WHEN u.first_name IS DISTINCT FROM COALESCE(${first}, u.first_name)
+                          OR u.last_name IS DISTINCT FROM COALESCE(${last}, u.last_name)
+                        THEN now() ELSE u.updated_at END,
+      last_login_at = now()`;
+    const admitted = `u.is_active AND (NOT u.is_admin OR $4)`;
+    const params = [identity.email, identity.firstName ?? null, identity.lastName ?? null, rules.allowAdmins];
+    const [row] = await queryRows<UserRow & { created: boolean }>(
+      tx,
+      rules.create
+        ? `INSERT INTO users AS u (email, username, first_name, last_name, source, last_login_at)
+           VALUES ($1, $1, COALESCE($2, ''), COALESCE($3, ''), 'sso', now())
+           ON CONFLICT (email) DO UPDATE SET ${names} WHERE ${admitted}
+           RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`
+        : `UPDATE users AS u SET ${names} WHERE u.email = $1 AND ${admitted}
+           RETURNING ${USER_COLUMNS_OF_U}, false AS created`,
+      params,
+    );
+    if (row) return { kind: 'signed_in', user: toUser(row), created: row.created };
+    const [found] = await queryRows<{ is_active: boolean }>(
+      tx,
+      `SELECT is_active FROM users WHERE email = $1`,
+      [identity.email],
+    );
+    if (!found) return { kind: 'unknown' };
+    return { kind: found.is_active ? 'admin' : 'inactive' };
   }
 
   /**

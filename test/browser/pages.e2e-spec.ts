@@ -408,8 +408,8 @@ async function userRow(server: TestServer, email: string): Promise<any> {
 
 async function activeFamilies(server: TestServer, email: string): Promise<number> {
   const { rows } = await server.db.query(
-    `SELECT count(DISTINCT family_id)::int AS n FROM refresh_tokens r JOIN users u ON u.id = r.user_id
-      WHERE u.email = $1 AND r.revoked_at IS NULL`,
+    `SELECT count(*)::int AS n FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE u.email = $1 AND s.revoked_at IS NULL`,
     [email],
   );
   return rows[0].n;

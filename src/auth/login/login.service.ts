@@ -1,14 +1,25 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '../../common/errors.js';
 import { normaliseIdentifier } from '../../users/normalise.js';
+import { UsersRepository } from '../../users/users.repository.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
-import { SessionsService, type TokenPair } from '../sessions/sessions.service.js';
-import { LoginRepository } from './login.repository.js';
+import { SessionsService, type SignedIn } from '../sessions/sessions.service.js';
+import { LoginThrottleRepository, type ThrottleCount } from './login-throttle.repository.js';
 
-/** Failed attempts allowed per account identifier, and per client address, in one window. */
-export const ACCOUNT_ATTEMPTS = 5;
+/**
+ * Limits per window (SECURITY.md, "Login"): failures of one account from one address lock that pair;
+ * failures from one address, whatever the account, lock the address; failures of one account from many
+ * addresses slow every attempt on it, and past a high mark lock out only addresses that have failed
+ * themselves, so nobody can lock a person out of their account from elsewhere.
+ */
+export const PAIR_ATTEMPTS = 5;
 export const ADDRESS_ATTEMPTS = 50;
+export const ACCOUNT_SLOW_FROM = 20;
+export const ACCOUNT_ATTEMPTS = 100;
 export const THROTTLE_WINDOW_SECONDS = 15 * 60;
+const SLOWDOWN_STEP_MS = 100;
+const MAX_SLOWDOWN_MS = 3000;
 
 const BAD_CREDENTIALS = 'Bad username or password';
 
@@ -17,6 +28,13 @@ const BAD_CREDENTIALS = 'Bad username or password';
 // start-up a hashing thread just to make one.
 const DUMMY_HASH =
   '$argon2id$v=19$m=19456,t=2,p=1$3XSDwlKxwL/31tQr/c2FIg$vNabv+mWMFndkyOXOozUtMFnAaov4mok6VR3VnPv8ZE';
+
+export interface LoginAttempt {
+  identifier: string;
+  password: string;
+  clientAddress: string;
+  userAgent?: string;
+}
 
 /**
  * Password login. Unknown user, wrong password and inactive user fail alike, with the same body and
@@ -31,13 +49,14 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
-    private readonly logins: LoginRepository,
+    private readonly users: UsersRepository,
+    private readonly throttle: LoginThrottleRepository,
   ) {}
 
   onModuleInit(): void {
     // Counters are keyed by whatever was typed, so old windows must go or the table grows without bound.
     this.cleanup = setInterval(() => {
-      this.logins.deleteStale(THROTTLE_WINDOW_SECONDS).catch((error: unknown) => {
+      this.throttle.deleteStale(THROTTLE_WINDOW_SECONDS).catch((error: unknown) => {
         this.logger.warn(`Login-throttle cleanup failed: ${(error as Error).message}`);
       });
     }, THROTTLE_WINDOW_SECONDS * 1000);
@@ -48,36 +67,54 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.cleanup);
   }
 
-  /** A new session's token pair for the right password of an active account. */
-  async login(identifier: string, password: string, clientAddress: string): Promise<TokenPair> {
-    const typed = normaliseIdentifier(identifier);
+  /** A new session for the right password of an active account. */
+  async login(attempt: LoginAttempt): Promise<SignedIn> {
+    const typed = normaliseIdentifier(attempt.identifier);
     // Keyed by what was typed, whether or not such an account exists: the limit reveals nothing.
-    const accountKey = `account:${typed}`;
-    const addressKey = `address:${clientAddress}`;
-    const { counts, account } = await this.logins.attempt(
-      [accountKey, addressKey],
-      typed,
+    const keys = {
+      pair: `pair:${attempt.clientAddress}|${typed}`,
+      address: `address:${attempt.clientAddress}`,
+      account: `account:${typed}`,
+    };
+    const counts = await this.throttle.count(
+      [keys.pair, keys.address, keys.account],
       THROTTLE_WINDOW_SECONDS,
     );
-    const over = counts.filter(
-      (c) => c.failures > (c.key === accountKey ? ACCOUNT_ATTEMPTS : ADDRESS_ATTEMPTS),
-    );
-    if (over.length > 0) {
-      const retryAfter = Math.max(...over.map((c) => c.resetsIn));
-      this.logger.warn({ msg: 'Login throttled', limit: over.map((c) => c.key.split(':')[0]).join(',') });
-      throw new DomainError('rate_limited', 'Too many login attempts; try again later', undefined, {
-        'Retry-After': String(retryAfter),
-      });
-    }
-    const matches = await this.hasher.verify(account?.passwordHash ?? DUMMY_HASH, password);
+    await this.enforceLimits(counts.get(keys.pair), counts.get(keys.address), counts.get(keys.account));
+
+    const account = await this.users.findForLogin(typed);
+    const matches = await this.hasher.verify(account?.passwordHash ?? DUMMY_HASH, attempt.password);
     if (!account || !account.passwordHash || !matches || !account.user.isActive) {
       throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
     }
-    const { user } = account;
-    const draft = this.sessions.draft();
-    if (!(await this.logins.succeed(accountKey, addressKey, user.id, draft))) {
-      throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
+    const verifiedHash = account.passwordHash;
+    return this.sessions.signIn('password', attempt.userAgent, async (tx) => {
+      // The hash just verified must still be the user's: a password change committed meanwhile wins.
+      const user = await this.users.recordLogin(tx, account.user.id, verifiedHash);
+      if (!user) throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
+      await this.throttle.forgive(tx, [keys.pair], [keys.address, keys.account]);
+      return user;
+    });
+  }
+
+  private async enforceLimits(
+    pair: ThrottleCount | undefined,
+    address: ThrottleCount | undefined,
+    account: ThrottleCount | undefined,
+  ): Promise<void> {
+    const over: ThrottleCount[] = [];
+    if (pair && pair.failures > PAIR_ATTEMPTS) over.push(pair);
+    if (address && address.failures > ADDRESS_ATTEMPTS) over.push(address);
+    // An address whose only attempt in the window is this one has no failures: it is never locked out.
+    if (account && account.failures > ACCOUNT_ATTEMPTS && (address?.failures ?? 0) > 1) over.push(account);
+    if (over.length > 0) {
+      this.logger.warn({ msg: 'Login throttled' });
+      throw new DomainError('rate_limited', 'Too many login attempts; try again later', undefined, {
+        'Retry-After': String(Math.max(...over.map((c) => c.resetsIn))),
+      });
     }
-    return this.sessions.open(user, 'password', draft);
+    if (account && account.failures > ACCOUNT_SLOW_FROM) {
+      await sleep(Math.min(MAX_SLOWDOWN_MS, (account.failures - ACCOUNT_SLOW_FROM) * SLOWDOWN_STEP_MS));
+    }
   }
 }

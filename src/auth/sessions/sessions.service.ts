@@ -1,33 +1,37 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors.js';
 import { AppConfig } from '../../config/app-config.js';
-import { UsersService } from '../../users/users.service.js';
 import { AccessTokens, invalid, type SignInMethod, type TokenSubject } from '../tokens/access-tokens.js';
 import { SigningKeys } from '../tokens/signing-keys.js';
 import { refreshTokenId, refreshTokenValue } from './refresh-token-value.js';
-import {
-  RefreshTokensRepository,
-  type RefreshTokenRow,
-  type TokenDraft,
-} from './refresh-tokens.repository.js';
+import { SessionChanges } from './session-changes.js';
+import type { Session } from './session.entity.js';
+import { type ContinuedSession, SessionsRepository, type TokenDraft } from './sessions.repository.js';
 
-/** What `POST /token` and `POST /token/refresh` answer (contract §3). */
-export interface TokenPair {
-  token: string;
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  refresh_token: string;
-  user_id: string;
+/** A session's credentials as they leave the service: the HTTP layer makes them JSON or cookies. */
+export interface SignedIn {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  refreshToken: string;
+  userId: string;
+  sessionId: string;
 }
 
+/** Who is signing in, established by the caller inside the sign-in transaction (password, SSO, …). */
+export type Authenticate = (tx: EntityManager) => Promise<TokenSubject>;
+
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+const MAX_USER_AGENT = 512;
 
 /**
- * Sessions are refresh-token families (RFC 9700 §4.14): a login starts one, every refresh spends a
- * token and mints its successor, and a spent token presented again after the grace window means it
- * was stolen, so the whole family is revoked.
+ * Sessions are refresh-token families (RFC 9700 §4.14): every sign-in starts one, every refresh spends a
+ * token and mints its successor, and a spent token presented again after the grace window means it was
+ * stolen, so the whole session is revoked. Every way of signing in ends in `signIn`, one transaction that
+ * checks the person (the caller's part) and writes the session.
  */
 @Injectable()
 export class SessionsService implements OnModuleInit, OnModuleDestroy {
@@ -35,17 +39,18 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private cleanup?: NodeJS.Timeout;
 
   constructor(
-    private readonly tokens: RefreshTokensRepository,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly sessions: SessionsRepository,
     private readonly accessTokens: AccessTokens,
     private readonly keys: SigningKeys,
-    private readonly users: UsersService,
+    private readonly changes: SessionChanges,
     private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.cleanup = setInterval(() => {
-      this.tokens.deleteExpired().catch((error: unknown) => {
-        this.logger.warn(`Refresh-token cleanup failed: ${(error as Error).message}`);
+      this.sessions.deleteExpired().catch((error: unknown) => {
+        this.logger.warn(`Session cleanup failed: ${(error as Error).message}`);
       });
     }, CLEANUP_INTERVAL_MS);
     this.cleanup.unref();
@@ -56,102 +61,123 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * A session for a user about to prove who they are (password or SSO): its token's fields, drafted before
-   * the sign-in statement that checks the user and writes the session row in one round trip
-   * (`startSessionSql`); `open` then makes the pair.
+   * Signs a person in: `authenticate` finds and checks them with `tx` (throwing rolls everything back),
+   * then the new session is written in the same transaction, so nothing the check saw can change before
+   * the session exists (a deactivation or password change after it revokes the session, see the
+   * migration SessionsTable).
    */
-  draft(): TokenDraft {
-    const iat = Math.floor(Date.now() / 1000);
-    return {
-      id: randomUUID(),
-      accessJti: randomUUID(),
-      issuedAt: new Date(iat * 1000),
-      expiresAt: this.refreshExpiry(iat),
-    };
-  }
-
-  /** The token pair for a refresh-token row already written (`draft`): a new session's, or a successor's. */
-  open(subject: TokenSubject, method: SignInMethod, draft: TokenDraft): TokenPair {
-    const { token } = this.accessTokens.issue(subject, method, {
-      jti: draft.accessJti,
-      iat: epoch(draft.issuedAt),
+  async signIn(
+    method: SignInMethod,
+    userAgent: string | undefined,
+    authenticate: Authenticate,
+  ): Promise<SignedIn> {
+    return this.db.transaction(async (tx) => {
+      const subject = await authenticate(tx);
+      const now = epochNow();
+      const session = {
+        id: randomUUID(),
+        userId: subject.id,
+        method,
+        userAgent: (userAgent ?? '').slice(0, MAX_USER_AGENT),
+        expiresAt: new Date((now + this.config.jwt.sessionMaxAge) * 1000),
+        token: this.draft(now),
+      };
+      await this.sessions.start(tx, session);
+      return this.credentials({ sessionId: session.id, method, subject, token: session.token });
     });
-    return {
-      token,
-      access_token: token,
-      token_type: 'Bearer',
-      expires_in: this.accessTokens.ttl,
-      refresh_token: refreshTokenValue(this.keys.refreshKey, draft.id),
-      user_id: subject.id,
-    };
   }
 
-  async refresh(value: string): Promise<TokenPair> {
+  async refresh(value: string): Promise<SignedIn> {
     const id = refreshTokenId(this.keys.refreshKey, value);
     if (!id) throw invalid('Invalid refresh token');
-    const successor = this.draft();
-    const outcome = await this.tokens.rotate(id, successor);
-    if (outcome.kind === 'rotated') {
-      const subject = await this.activeSubject(outcome.spent);
-      return this.open(subject, outcome.spent.signInMethod, successor);
+    const outcome = await this.sessions.rotate(
+      id,
+      this.draft(epochNow()),
+      this.config.jwt.refreshReuseWindow,
+    );
+    switch (outcome.kind) {
+      case 'rotated':
+      case 'repeated':
+        return this.credentials(outcome.session);
+      case 'expired':
+        throw invalid('The refresh token expired');
+      case 'ended':
+        throw invalid('Invalid refresh token');
+      case 'reused':
+        this.changes.ended([outcome.sessionId]);
+        this.logger.warn({
+          msg: 'Refresh token reused after rotation; session revoked',
+          session: outcome.sessionId,
+        });
+        throw new DomainError(
+          'refresh_token_reused',
+          'This refresh token was already used; sign in again',
+          undefined,
+          {
+            'WWW-Authenticate': 'Bearer realm="latchkey", error="invalid_token"',
+          },
+        );
     }
-    return this.answerUnrotated(outcome.current);
   }
 
-  /** Logout: the presented token's whole family stops working. Unknown tokens are ignored (idempotent). */
+  /** Logout: the presented token's session ends, access tokens included. Unknown tokens are ignored. */
   async end(value: string | undefined): Promise<void> {
     const id = value === undefined ? undefined : refreshTokenId(this.keys.refreshKey, value);
     if (!id) return;
-    const token = await this.tokens.findById(id);
-    if (token) await this.tokens.revokeFamily(token.familyId);
+    const ended = await this.sessions.revokeByToken(id, 'logout');
+    if (ended) this.changes.ended([ended]);
   }
 
-  /** A token that could not be rotated: gone, revoked, expired, or spent before (a race, or a thief). */
-  private async answerUnrotated(token: RefreshTokenRow | undefined): Promise<TokenPair> {
-    if (!token || token.revokedAt) throw invalid('Invalid refresh token');
-    if (!token.spentAt || !token.successorId) throw invalid('The refresh token expired');
-    const sinceSpent = Date.now() - token.spentAt.getTime();
-    if (sinceSpent > this.config.jwt.refreshReuseWindow * 1000) {
-      await this.tokens.revokeFamily(token.familyId);
-      this.logger.warn({
-        msg: 'Refresh token reused after rotation; session family revoked',
-        family: token.familyId,
-      });
-      throw new DomainError(
-        'refresh_token_reused',
-        'This refresh token was already used; sign in again',
-        undefined,
-        {
-          'WWW-Authenticate': 'Bearer realm="latchkey", error="invalid_token"',
-        },
-      );
+  list(userId: string): Promise<Session[]> {
+    return this.sessions.listActive(userId);
+  }
+
+  /** Ends one of the user's own sessions. */
+  async endOne(userId: string, sessionId: string): Promise<void> {
+    if (!(await this.endIfActive(userId, sessionId))) {
+      throw new DomainError('not_found', 'No active session of yours with this id');
     }
-    // Within the grace window: the same successor pair again, so two tabs refreshing at once both stay in.
-    const successor = await this.tokens.findById(token.successorId);
-    if (!successor || successor.revokedAt) throw invalid('Invalid refresh token');
-    const subject = await this.activeSubject(successor);
-    return this.open(subject, successor.signInMethod, successor);
   }
 
-  private async activeSubject(token: RefreshTokenRow): Promise<TokenSubject> {
-    // Only "no such user" ends the session: a database outage here must be a 503 the client can retry
-    // (within the grace window the retry gets the same successor), never a revoked family.
-    const user = await this.users.get(token.userId).catch((error: unknown) => {
-      if (error instanceof DomainError && error.code === 'not_found') return undefined;
-      throw error;
+  /** Ends the session if it is the user's and still active; whether it was. */
+  async endIfActive(userId: string, sessionId: string): Promise<boolean> {
+    const ended = await this.sessions.revoke(sessionId, userId, 'ended');
+    if (ended) this.changes.ended([sessionId]);
+    return ended;
+  }
+
+  /** Ends every session of the user but `current`; how many ended. */
+  async endOthers(userId: string, current: string): Promise<number> {
+    const ended = await this.sessions.revokeAllOf(userId, current, 'ended');
+    this.changes.ended(ended);
+    return ended.length;
+  }
+
+  private credentials(session: ContinuedSession): SignedIn {
+    const { token, subject } = session;
+    const access = this.accessTokens.issue(subject, session.method, session.sessionId, {
+      jti: token.accessJti,
+      iat: Math.floor(token.issuedAt.getTime() / 1000),
     });
-    if (!user || !user.isActive) {
-      await this.tokens.revokeFamily(token.familyId);
-      throw invalid('The user of this session is no longer active');
-    }
-    return user;
+    return {
+      accessToken: access.token,
+      expiresIn: this.accessTokens.ttl,
+      refreshToken: refreshTokenValue(this.keys.refreshKey, token.id),
+      userId: subject.id,
+      sessionId: session.sessionId,
+    };
   }
 
-  private refreshExpiry(iat: number): Date {
-    return new Date((iat + this.config.jwt.refreshTtl) * 1000);
+  private draft(now: number): TokenDraft {
+    return {
+      id: randomUUID(),
+      accessJti: randomUUID(),
+      issuedAt: new Date(now * 1000),
+      expiresAt: new Date((now + this.config.jwt.refreshTtl) * 1000),
+    };
   }
 }
 
-function epoch(date: Date): number {
-  return Math.floor(date.getTime() / 1000);
+function epochNow(): number {
+  return Math.floor(Date.now() / 1000);
 }
