@@ -23,7 +23,7 @@ import { PatchUserDto, SyncUserDto } from './dto/sync-user.dto.js';
 import { SyncBodyPipe } from './sync-body.pipe.js';
 import type { SyncInput } from './sync-input.js';
 import { SyncResultView, toUserView, UserPageView, UserView } from './user.view.js';
-import { UsersService } from './users.service.js';
+import { UsersService, type Writer } from './users.service.js';
 
 @ApiTags('users')
 @ApiSecurity('token')
@@ -47,7 +47,7 @@ export class UsersController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserView | SyncResultView> {
-    const result = await this.users.sync(input, principal.kind === 'api_token' ? 'sync' : 'local');
+    const result = await this.users.sync(input, writerOf(principal));
     if (input.bulk) {
       const { created, updated, unchanged } = result;
       return { created, updated, unchanged, users: result.users.map(({ user }) => toUserView(user)) };
@@ -89,15 +89,27 @@ export class UsersController {
   @Patch(':id')
   @RequireScope('users:write')
   @ApiOkResponse({ type: UserView })
-  async update(@Param('id', ParseUUIDPipe) id: string, @Body() patch: PatchUserDto): Promise<UserView> {
-    return toUserView(await this.users.update(id, patch));
+  async update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() patch: PatchUserDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<UserView> {
+    return toUserView(await this.users.update(id, patch, writerOf(principal)));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @RequireScope('users:write')
   @ApiOperation({ summary: 'Deactivate a user (the row stays; logins and tokens stop working)' })
-  async deactivate(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.users.deactivate(id);
+  async deactivate(
+    @Param('id', ParseUUIDPipe) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.users.deactivate(id, writerOf(principal));
   }
+}
+
+/** The guard let only admins and API tokens with the scope through: anyone else would not be here. */
+function writerOf(principal: Principal): Writer {
+  return principal.kind === 'api_token' ? 'api_token' : 'admin';
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { isUniqueViolation, pgError } from '../database/pg-error.js';
+import { pgError } from '../database/pg-error.js';
 import { queryRows } from '../database/query-rows.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
@@ -22,6 +22,8 @@ export interface UpsertOutcome {
   updatedIds: Set<string>;
   users: User[];
 }
+
+export type PatchOutcome = { kind: 'updated'; user: User } | { kind: 'not_found' | 'admin' };
 
 export interface LoginAccount {
   user: User;
@@ -63,18 +65,13 @@ const UPSERT_COLUMN: Record<UpsertField, string> = {
 };
 
 /**
- * How a chunk is written, picked in upsertMany (for a large batch, by whether any of its emails exists):
- * - `insert`: a plain `INSERT`. `ON CONFLICT` costs an insert of 100,000 new users about a tenth more of
- *   PostgreSQL's time (a speculative insertion, confirmed row by row); a row that another transaction
- *   inserted meanwhile fails it on the email index, and the batch is written again as an upsert.
- * - `upsert`: an `INSERT … ON CONFLICT (email)`, whose conflict arm catches a row that exists or that
- *   another transaction inserted meanwhile. Rows that exist first take a plain `UPDATE`: the conflict
- *   arm locks each row before updating it, which cost the update of 100,000 users about a fifth more.
+ * The statement that writes rows which all name `fields` (besides the email): an `INSERT … ON CONFLICT
+ * (email)`, whose conflict arm catches a row that exists or that another transaction inserted meanwhile.
+ * Rows that exist first take a plain `UPDATE` (the conflict arm locks each row before updating it, which
+ * costs a bulk update about a fifth more). With `protectAdmins` (the writer is an API token) neither arm
+ * touches an admin's row: the condition is in the statement, judged on the row it locks.
  */
-type WriteMode = 'insert' | 'upsert';
-
-/** The statement that writes rows which all name `fields` (besides the email), in `mode`. */
-function upsertSql(fields: UpsertField[], mode: WriteMode): string {
+function upsertSql(fields: UpsertField[], protectAdmins: boolean): string {
   const input = `WITH i AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
         AS i(email, username, first_name, last_name, is_active, password_hash))`;
@@ -83,7 +80,6 @@ function upsertSql(fields: UpsertField[], mode: WriteMode): string {
            COALESCE(i.is_active, true), i.password_hash, $7
       FROM i`;
   const returning = `RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`;
-  if (mode === 'insert') return `${input} ${insert} ${returning}`;
   if (fields.length === 0) return `${input} ${insert} ON CONFLICT (email) DO NOTHING ${returning}`;
   const columns = fields.map((field) => UPSERT_COLUMN[field]);
   const set = (from: string): string =>
@@ -95,14 +91,15 @@ function upsertSql(fields: UpsertField[], mode: WriteMode): string {
         c === 'password_hash' ? `${from}.password_hash IS NOT NULL` : `u.${c} IS DISTINCT FROM ${from}.${c}`,
       )
       .join(' OR ');
-  const conflictArm = `ON CONFLICT (email) DO UPDATE SET ${set('EXCLUDED')} WHERE ${differs('EXCLUDED')}`;
+  const allowed = protectAdmins ? 'AND NOT u.is_admin' : '';
+  const conflictArm = `ON CONFLICT (email) DO UPDATE SET ${set('EXCLUDED')} WHERE (${differs('EXCLUDED')}) ${allowed}`;
   // `u.email = ANY($1)` has the rows found through the email index: on a table of 100,000 the planner
   // otherwise hashed the whole table to join 1,000 rows.
   return `${input},
     updated AS (
       UPDATE users u SET ${set('i')}
         FROM i
-       WHERE u.email = i.email AND u.email = ANY($1::text[]) AND (${differs('i')})
+       WHERE u.email = i.email AND u.email = ANY($1::text[]) AND (${differs('i')}) ${allowed}
       RETURNING ${USER_COLUMNS_OF_U}, false AS created),
     inserted AS (
       ${insert}
@@ -151,6 +148,14 @@ function containsTerm(term: string, first: number): { sql: string; params: strin
     };
   }
   return { sql: `search_text LIKE (SELECT $${first}::text)`, params: [containing(term)] };
+}
+
+/** A write by an API token named admin accounts (their emails); nothing of it was written. */
+export class AdminAccountsTargeted extends Error {
+  constructor(readonly emails: readonly string[]) {
+    super('The write names admin accounts');
+    this.name = 'AdminAccountsTargeted';
+  }
 }
 
 // Small enough that Node's share of a chunk (reading its rows back) hides behind the next chunk's write, large
@@ -332,17 +337,18 @@ export class UsersRepository {
   /**
    * Upserts all rows in one transaction, one statement (upsertSql) per set of fields the rows name and
    * per chunk of rows (a sync sends the same fields for every user): it writes exactly those fields, so a
-   * field left out keeps its stored value, and only rows where one of them differs. Which statement
-   * (WriteMode) depends, for a batch of a chunk or more, on a probe for any of the emails; either way the unique email index decides
-   * against the latest committed version, so concurrent syncs of one email end in one row, each answered
-   * created or updated. Rows go in email order, so two concurrent batches
-   * mostly lock their common rows in the same order; a deadlock that still happens (a row that one batch
-   * saw as new and the other as existing) is retried (inTransaction).
+   * field left out keeps its stored value, and only rows where one of them differs. The unique email index
+   * decides against the latest committed version, so concurrent syncs of one email end in one row, each
+   * answered created or updated. Rows go in email order, so two concurrent batches mostly lock their common
+   * rows in the same order; a deadlock that still happens is retried (inTransaction).
+   *
+   * With `protectAdmins`, a row that names an admin's email is not written, and the whole batch is rolled
+   * back with `AdminAccountsTargeted` naming them.
    *
    * The statements of all chunks are sent at once (the pool's connections pipeline, see
    * data-source-options): PostgreSQL writes one chunk while Node reads the rows of the one before.
    */
-  async upsertMany(rows: UpsertRow[], source: UserSource): Promise<UpsertOutcome> {
+  async upsertMany(rows: UpsertRow[], source: UserSource, protectAdmins: boolean): Promise<UpsertOutcome> {
     const sorted = [...rows].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
     const byFields = new Map<string, UpsertRow[]>();
     for (const row of sorted) {
@@ -351,36 +357,10 @@ export class UsersRepository {
       if (group) group.push(row);
       else byFields.set(key, [row]);
     }
-    // The plain INSERT pays for its probe's extra query only on a batch of a chunk or more; a smaller one
-    // (a single user above all) is written as an upsert straight away.
-    if (sorted.length < UPSERT_CHUNK_ROWS || (await this.anyExists(sorted.map((r) => r.email)))) {
-      return this.writeBatch(sorted, byFields, source, 'upsert');
-    }
-    return this.writeBatch(sorted, byFields, source, 'insert').catch((error: unknown) => {
-      // Another request inserted one of these emails since the probe: write the batch again as an upsert.
-      if (!isUniqueViolation(error, 'users_email_key')) throw error;
-      return this.writeBatch(sorted, byFields, source, 'upsert');
-    });
-  }
-
-  private async anyExists(emails: string[]): Promise<boolean> {
-    const [{ existing }]: { existing: boolean }[] = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AS existing`,
-      [emails],
-    );
-    return existing;
-  }
-
-  private writeBatch(
-    sorted: UpsertRow[],
-    byFields: Map<string, UpsertRow[]>,
-    source: UserSource,
-    mode: WriteMode,
-  ): Promise<UpsertOutcome> {
     return this.inTransaction(async (tx) => {
       const statements: Promise<WrittenUser[]>[] = [];
       for (const [key, group] of byFields) {
-        const sql = upsertSql(key === '' ? [] : (key.split(',') as UpsertField[]), mode);
+        const sql = upsertSql(key === '' ? [] : (key.split(',') as UpsertField[]), protectAdmins);
         for (let start = 0; start < group.length; start += UPSERT_CHUNK_ROWS) {
           const chunk = group.slice(start, start + UPSERT_CHUNK_ROWS);
           statements.push(
@@ -393,22 +373,28 @@ export class UsersRepository {
       const written = (await Promise.all(statements)).flat();
       const createdIds = new Set(written.filter((w) => w.created).map((w) => w.user.id));
       const updatedIds = new Set(written.filter((w) => !w.created).map((w) => w.user.id));
-      // The written rows came back from their statements; only the unchanged ones are read again.
+      // The written rows came back from their statements; only the others are read again.
       const writtenEmails = new Set(written.map((w) => w.user.email));
       const unchangedEmails = sorted.map((r) => r.email).filter((email) => !writtenEmails.has(email));
-      const unchanged: UserRow[] =
+      const unchanged =
         unchangedEmails.length === 0
           ? []
-          : await tx.query(`SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`, [
+          : await queryRows<UserRow>(tx, `SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`, [
               unchangedEmails,
             ]);
+      const admins = protectAdmins ? unchanged.filter((row) => row.is_admin).map((row) => row.email) : [];
+      if (admins.length > 0) throw new AdminAccountsTargeted(admins);
       return { createdIds, updatedIds, users: [...written.map((w) => w.user), ...unchanged.map(toUser)] };
     });
   }
 
-  /** Applies a patch to one user; returns the user after, or null when there is no such user. */
-  async update(id: string, patch: UserPatch): Promise<User | null> {
-    const result: [{ id: string }[], number] = await this.db.query(
+  /**
+   * Applies a patch to one user. With `protectAdmins` (the writer is an API token) an admin's row is left
+   * alone, judged in the statement on the row it locks.
+   */
+  async update(id: string, patch: UserPatch, protectAdmins: boolean): Promise<PatchOutcome> {
+    const [row] = await queryRows<UserRow>(
+      this.db.manager,
       `UPDATE users SET
           -- a username that was just the email follows the email when only the email changes
           username      = COALESCE($3, CASE WHEN username = email AND $2::text IS NOT NULL THEN $2 ELSE username END),
@@ -418,8 +404,8 @@ export class UsersRepository {
           is_active     = COALESCE($6, is_active),
           password_hash = COALESCE($7, password_hash),
           updated_at    = now()
-        WHERE id = $1
-        RETURNING id`,
+        WHERE id = $1 AND NOT (is_admin AND $8)
+        RETURNING ${USER_COLUMNS}`,
       [
         id,
         patch.email ?? null,
@@ -428,9 +414,11 @@ export class UsersRepository {
         patch.lastName ?? null,
         patch.isActive ?? null,
         patch.passwordHash ?? null,
+        protectAdmins,
       ],
     );
-    return result[0].length === 0 ? null : this.findById(id);
+    if (row) return { kind: 'updated', user: toUser(row) };
+    return (await this.findById(id)) ? { kind: 'admin' } : { kind: 'not_found' };
   }
 
   /** Creates or updates the bootstrap admin (local, active, admin, with this password hash). */

@@ -8,7 +8,15 @@ import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } 
 import { UserChanges } from './user-changes.js';
 import { type SyncInput, type SyncItem } from './sync-input.js';
 import { User, type UserSource } from './user.entity.js';
-import { type UpsertRow, UsersRepository } from './users.repository.js';
+import {
+  AdminAccountsTargeted,
+  type PatchOutcome,
+  type UpsertRow,
+  UsersRepository,
+} from './users.repository.js';
+
+/** Who writes: an administrator (signed in) or an automation's API token, which never touches admins. */
+export type Writer = 'admin' | 'api_token';
 
 export type SyncStatus = 'created' | 'updated' | 'unchanged';
 
@@ -45,13 +53,19 @@ export class UsersService {
     private readonly changes: UserChanges,
   ) {}
 
-  /** The idempotent upsert behind `POST /api/users`, for one item or thousands. */
-  async sync(input: SyncInput, source: UserSource): Promise<SyncResult> {
+  /**
+   * The idempotent upsert behind `POST /api/users`, for one item or thousands. An API token never
+   * creates, changes or deactivates an admin account (contract §6): such an item is refused by index,
+   * and nothing of the request is written.
+   */
+  async sync(input: SyncInput, writer: Writer): Promise<SyncResult> {
     const { items } = input;
     const rows = await this.withPasswordHashes(items);
+    const source: UserSource = writer === 'api_token' ? 'sync' : 'local';
     // Taken usernames are looked for only once the upsert has hit one (and rolled back): a lookup of
     // every item's username before each upsert cost ~7% of a 10,000-user sync that almost never has one.
-    const outcome = await this.users.upsertMany(rows, source).catch(async (error: unknown) => {
+    const outcome = await this.users.upsertMany(rows, source, writer === 'api_token').catch(async (error: unknown) => {
+      if (error instanceof AdminAccountsTargeted) throw adminsRefused(error.emails, items, input.bulk);
       if (isUniqueViolation(error, 'users_username_key')) {
         const taken = await this.users.findUsernameConflicts(items);
         if (taken.length > 0) {
@@ -111,7 +125,7 @@ export class UsersService {
     return user;
   }
 
-  async update(id: string, patch: PatchUserDto): Promise<User> {
+  async update(id: string, patch: PatchUserDto, writer: Writer): Promise<User> {
     const email = patch.email === undefined ? undefined : normaliseEmail(patch.email);
     const problems: FieldProblem[] = [];
     const badEmail = email === undefined ? undefined : emailProblem(email);
@@ -119,27 +133,38 @@ export class UsersService {
     const username = patch.username === undefined ? undefined : normaliseUsername(patch.username);
     if (username === '') problems.push({ field: 'username', reason: 'must not be empty' });
     if (problems.length > 0) throw new ValidationError(problems);
-    const updated = await this.users
-      .update(id, {
-        email,
-        username,
-        firstName: patch.first_name?.trim(),
-        lastName: patch.last_name?.trim(),
-        isActive: patch.is_active,
-        passwordHash: patch.password === undefined ? undefined : await this.hasher.hash(patch.password),
-      })
+    const outcome = await this.users
+      .update(
+        id,
+        {
+          email,
+          username,
+          firstName: patch.first_name?.trim(),
+          lastName: patch.last_name?.trim(),
+          isActive: patch.is_active,
+          passwordHash: patch.password === undefined ? undefined : await this.hasher.hash(patch.password),
+        },
+        writer === 'api_token',
+      )
       .catch(rethrowUniqueViolation);
-    if (!updated) throw new DomainError('not_found', 'No user with this id');
-    this.changes.changed([id]);
-    return updated;
+    return this.patched(id, outcome);
   }
 
-  /** Deactivation, not deletion: the row stays for audit and for a later reactivation. */
-  async deactivate(id: string): Promise<User> {
-    const user = await this.users.update(id, { isActive: false });
-    if (!user) throw new DomainError('not_found', 'No user with this id');
-    this.changes.changed([id]);
-    return user;
+  /** Deactivation, not deletion: the row stays for audit; its sessions end (contract §3). */
+  async deactivate(id: string, writer: Writer): Promise<User> {
+    return this.patched(id, await this.users.update(id, { isActive: false }, writer === 'api_token'));
+  }
+
+  private patched(id: string, outcome: PatchOutcome): User {
+    switch (outcome.kind) {
+      case 'not_found':
+        throw new DomainError('not_found', 'No user with this id');
+      case 'admin':
+        throw new DomainError('forbidden', 'API tokens cannot change administrator accounts; an administrator can');
+      case 'updated':
+        this.changes.changed([id]);
+        return outcome.user;
+    }
   }
 
   /** Whether the user still exists, is active, and is an admin: what a token alone cannot tell. */
@@ -179,4 +204,20 @@ export class UsersService {
       }),
     );
   }
+}
+
+/** 403 naming each item that targets an admin account (by index in a bulk request). */
+function adminsRefused(emails: readonly string[], items: readonly SyncItem[], bulk: boolean): DomainError {
+  const admins = new Set(emails);
+  const problems: FieldProblem[] = [];
+  items.forEach((item, index) => {
+    if (admins.has(item.email)) {
+      problems.push({ ...(bulk ? { index } : {}), field: 'email', reason: 'is an administrator account' });
+    }
+  });
+  return new DomainError(
+    'forbidden',
+    'API tokens cannot create, change or deactivate administrator accounts; nothing was written',
+    problems,
+  );
 }
