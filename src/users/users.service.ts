@@ -64,22 +64,24 @@ export class UsersService {
     const source: UserSource = writer === 'api_token' ? 'sync' : 'local';
     // Taken usernames are looked for only once the upsert has hit one (and rolled back): a lookup of
     // every item's username before each upsert cost ~7% of a 10,000-user sync that almost never has one.
-    const outcome = await this.users.upsertMany(rows, source, writer === 'api_token').catch(async (error: unknown) => {
-      if (error instanceof AdminAccountsTargeted) throw adminsRefused(error.emails, items, input.bulk);
-      if (isUniqueViolation(error, 'users_username_key')) {
-        const taken = await this.users.findUsernameConflicts(items);
-        if (taken.length > 0) {
-          throw new ValidationError(
-            taken.map((index) => ({
-              ...(input.bulk ? { index } : {}),
-              field: 'username',
-              reason: 'already taken by another user',
-            })),
-          );
+    const outcome = await this.users
+      .upsertMany(rows, source, writer === 'api_token')
+      .catch(async (error: unknown) => {
+        if (error instanceof AdminAccountsTargeted) throw adminsRefused(error.emails, items, input.bulk);
+        if (isUniqueViolation(error, 'users_username_key')) {
+          const taken = await this.users.findUsernameConflicts(items);
+          if (taken.length > 0) {
+            throw new ValidationError(
+              taken.map((index) => ({
+                ...(input.bulk ? { index } : {}),
+                field: 'username',
+                reason: 'already taken by another user',
+              })),
+            );
+          }
         }
-      }
-      return rethrowUniqueViolation(error);
-    });
+        return rethrowUniqueViolation(error);
+      });
     this.changes.changed([...outcome.updatedIds]);
     const byEmail = new Map(outcome.users.map((u) => [u.email, u]));
     const results = items.map((item) => {
@@ -160,7 +162,10 @@ export class UsersService {
       case 'not_found':
         throw new DomainError('not_found', 'No user with this id');
       case 'admin':
-        throw new DomainError('forbidden', 'API tokens cannot change administrator accounts; an administrator can');
+        throw new DomainError(
+          'forbidden',
+          'API tokens cannot change administrator accounts; an administrator can',
+        );
       case 'updated':
         this.changes.changed([id]);
         return outcome.user;
