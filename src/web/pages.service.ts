@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserSessions } from '../auth/browser-sessions.js';
 import type { UserPrincipal } from '../auth/principal.js';
+import { toSessionView } from '../auth/sessions/session.view.js';
+import { SessionsService } from '../auth/sessions/sessions.service.js';
 import { safeNext } from '../common/safe-next.js';
 import { AppConfig } from '../config/app-config.js';
 import { toUserView } from '../users/user.view.js';
@@ -18,21 +20,30 @@ export type PageAnswer = { redirect: string } | { status: 200 | 403; html: strin
 @Injectable()
 export class PagesService {
   constructor(
-    private readonly sessions: BrowserSessions,
+    private readonly browserSessions: BrowserSessions,
+    private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly config: AppConfig,
   ) {}
 
   async login(request: FastifyRequest, reply: FastifyReply, next: unknown): Promise<PageAnswer> {
     const target = (typeof next === 'string' && safeNext(next, this.config.publicUrl)) || '/';
-    if (await this.sessions.resolve(request, reply)) return { redirect: target };
+    if (await this.browserSessions.resolve(request, reply)) return { redirect: target };
     return { status: 200, html: loginPage(target) };
   }
 
   profile(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
-    return this.page(request, reply, async (user) =>
-      profilePage(user, toUserView(await this.users.get(user.userId))),
-    );
+    return this.page(request, reply, async (user) => {
+      const [account, sessions] = await Promise.all([
+        this.users.get(user.userId),
+        this.sessions.list(user.userId),
+      ]);
+      return profilePage(
+        user,
+        toUserView(account),
+        sessions.map((session) => toSessionView(session, user.sessionId)),
+      );
+    });
   }
 
   directory(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
@@ -50,7 +61,7 @@ export class PagesService {
     render: (user: UserPrincipal) => string | Promise<string>,
     adminsOnly?: string,
   ): Promise<PageAnswer> {
-    const user = await this.sessions.resolve(request, reply);
+    const user = await this.browserSessions.resolve(request, reply);
     if (!user) return { redirect: signInUrl(request.url) };
     if (adminsOnly !== undefined && !user.isAdmin) {
       return { status: 403, html: notAllowedPage(user, adminsOnly) };

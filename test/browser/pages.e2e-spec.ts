@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import type { Browser, Frame, Page, Request } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page, Request } from 'playwright-core';
 import {
   ConsoleErrors,
   describeInBrowser,
@@ -313,6 +313,41 @@ describeInBrowser('the pages in a real browser', () => {
     }
   });
 
+  it("profile: where you're signed in, signing another browser out, then everywhere else", async () => {
+    const errors = new ConsoleErrors();
+    const here = await newPage(browser, errors);
+    const laptop = await newPage(browser, errors);
+    const phone = await newPage(browser, errors);
+    for (const { page } of [laptop, phone, here])
+      await signIn(page, t.baseUrl, MEMBER.email, MEMBER.password);
+    await here.page.goto(`${t.baseUrl}/`);
+    const rows = here.page.locator('#sessions li');
+    expect(await rows.count()).toBeGreaterThanOrEqual(3);
+    await expectText(here.page, '#sessions li:has(.badge)', /This browser/);
+    await expectText(here.page, '#sessions li:has(.badge)', /Chrome on Linux/);
+    await screenshot(here.page, 'profile-sessions');
+    const count = await rows.count();
+
+    // "Sign out" on one other session: it is gone from the list, and that browser is signed out.
+    const laptopSid = await sessionIdOf(laptop.context);
+    await here.page.click(`button[data-end-session="${laptopSid}"]`);
+    await here.page.waitForSelector(`#sessions li[data-session-id="${laptopSid}"]`, { state: 'detached' });
+    expect(await rows.count()).toBe(count - 1);
+    await laptop.page.goto(`${t.baseUrl}/`);
+    expect(laptop.page.url()).toBe(`${t.baseUrl}/login`);
+
+    // "Sign out everywhere else": only this browser is left, and the phone is signed out too.
+    await here.page.click('#end-other-sessions');
+    await here.page.waitForSelector('#end-other-sessions', { state: 'detached' });
+    expect(await rows.count()).toBe(1);
+    await phone.page.goto(`${t.baseUrl}/`);
+    expect(phone.page.url()).toBe(`${t.baseUrl}/login`);
+    await here.page.reload();
+    expect(await rows.count()).toBe(1);
+    expect(errors.unexpected()).toEqual([]);
+    await Promise.all([here, laptop, phone].map(({ context }) => context.close()));
+  });
+
   it('every page fits a phone-width screen', async () => {
     const errors = new ConsoleErrors();
     const { context, page } = await newPage(browser, errors, PHONE);
@@ -399,6 +434,13 @@ function recordUnsafeRequests(page: Page): { method: string; csrf: string | unde
     }
   });
   return seen;
+}
+
+/** The session (`sid`) of a browser's access-token cookie. */
+async function sessionIdOf(context: BrowserContext): Promise<string> {
+  const cookie = (await context.cookies()).find((c) => c.name === 'access_token');
+  if (!cookie) throw new Error('no access_token cookie');
+  return JSON.parse(Buffer.from(cookie.value.split('.')[1], 'base64url').toString('utf8')).sid;
 }
 
 async function userRow(server: TestServer, email: string): Promise<any> {

@@ -1,6 +1,7 @@
 import type { UserPrincipal } from '../../auth/principal.js';
+import type { SessionView } from '../../auth/sessions/session.view.js';
 import type { UserView } from '../../users/user.view.js';
-import { html } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import { layout } from './layout.js';
 
 const SIGN_IN_METHOD = {
@@ -14,12 +15,12 @@ const ACCOUNT_SOURCE = {
   sync: 'Synced from another system',
 } as const;
 
-/** The signed-in person's own account: who they are and how they got here. */
-export function profilePage(principal: UserPrincipal, user: UserView): string {
+/** The signed-in person's own account: who they are, how they got here, and where else they are signed in. */
+export function profilePage(principal: UserPrincipal, user: UserView, sessions: SessionView[]): string {
   const name = `${user.first_name} ${user.last_name}`.trim();
   return layout({
     title: 'Profile',
-    script: 'shell',
+    script: 'profile',
     user: principal,
     active: 'profile',
     body: html`<h1>${name || user.email}</h1>
@@ -49,6 +50,57 @@ export function profilePage(principal: UserPrincipal, user: UserView): string {
             ${ACCOUNT_SOURCE[user.source]}${user.is_admin ? ' · administrator' : ''}
           </dd>
         </dl>
-      </section>`,
+      </section>
+      ${sessionsSection(sessions)}`,
   });
+}
+
+function sessionsSection(sessions: SessionView[]): SafeHtml {
+  const others = sessions.filter((session) => !session.current).length;
+  return html`<section class="card" aria-labelledby="sessions-title">
+    <h2 id="sessions-title">Where you're signed in</h2>
+    <ul class="sessions" id="sessions">
+      ${sessions.map(
+        (session) =>
+          html`<li data-session-id="${session.id}">
+            <div>
+              <strong>${describeAgent(session.user_agent)}</strong
+              >${session.current ? html` <span class="badge">This browser</span>` : ''}
+              <div class="muted">
+                ${SIGN_IN_METHOD[session.method]} · signed in
+                <time datetime="${session.started_at}">${session.started_at}</time> · last active
+                <time datetime="${session.last_used_at}">${session.last_used_at}</time>
+              </div>
+            </div>
+            ${session.current ? '' : html`<button type="button" class="quiet" data-end-session="${session.id}">Sign out</button>`}
+          </li>`,
+      )}
+    </ul>
+    <p class="form-error" id="sessions-error" role="alert" hidden></p>
+    ${others > 0 ? html`<button type="button" id="end-other-sessions">Sign out everywhere else</button>` : ''}
+  </section>`;
+}
+
+// Order matters: Edge's User-Agent also names Chrome and Safari, Chrome's also names Safari.
+const BROWSERS: [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/Firefox\//, 'Firefox'],
+  [/Chrome\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+const SYSTEMS: [RegExp, string][] = [
+  [/Windows/, 'Windows'],
+  [/Android/, 'Android'],
+  [/iPhone|iPad/, 'iOS'],
+  [/Mac OS X/, 'macOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** A short name for a device from its User-Agent ("Firefox on Linux"); the raw string when none fits. */
+function describeAgent(agent: string): string {
+  if (!agent) return 'An unknown device';
+  const browser = BROWSERS.find(([pattern]) => pattern.test(agent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(agent))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  return agent.length > 80 ? `${agent.slice(0, 77)}…` : agent;
 }
