@@ -27,6 +27,15 @@ export async function protectedScenario({ pg }) {
       () => withBare('none', 'HS256', SECRET, server.issuer, get),
       higherRps,
     );
+    // The refused path, alternated with the accepted one: a token whose signature is wrong (each request
+    // verifies it afresh: failures are never cached) must cost no more than a valid one.
+    const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    const { a: refused, b: accepted } = await alternate(
+      2,
+      () => protectedLoad(server.baseUrl, forged, { expect: [401], label: 'GET /protected (401)' }),
+      () => get(server.baseUrl),
+      higherRps,
+    );
     const fast = await withBare('fast-jwt', 'HS256', SECRET, server.issuer, get);
     const jwt = await withBare('jsonwebtoken', 'HS256', SECRET, server.issuer, get);
     const path = 'GET /protected, HS256 Bearer';
@@ -40,6 +49,15 @@ export async function protectedScenario({ pg }) {
         ratio: ratio(ratioOf(bare)),
         target: { op: '≥', value: 0.55, actual: ratioOf(bare) },
         notes: `${CONNECTIONS} connections; better of 2 alternated runs (A, B, A, B) of each side`,
+      }),
+      row({
+        path: 'GET /protected, HS256 Bearer with a wrong signature (401)',
+        value: rate(refused),
+        baseline: 'the same route with a valid token (200), alternated',
+        baselineValue: rate(accepted),
+        ratio: ratio(refused.rps / accepted.rps),
+        target: { op: '≥', value: 1, actual: refused.rps / accepted.rps },
+        notes: `${CONNECTIONS} connections; better of 2 alternated runs of each; failures are not cached`,
       }),
       row({
         path,

@@ -37,6 +37,7 @@ const SCENARIOS = [
 // The start of each row's path, in the order the scenarios write them.
 const ROWS = [
   'GET /protected, HS256 Bearer',
+  'GET /protected, HS256 Bearer with a wrong signature (401)',
   'GET /protected, ES256 Bearer',
   'POST /token (right password)',
   'GET /protected p99 while POST /token saturates',

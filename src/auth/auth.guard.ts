@@ -18,6 +18,12 @@ import { invalid, refuseOversized } from './tokens/access-tokens.js';
  * methods) or an API token (`Authorization: Token …`); `@RequireScope()` and `@AdminOnly()` narrow it.
  * Never a token in the query string: URLs end up in logs and Referer headers.
  */
+// The answers to refused credentials, made once: a 401 costs no more than a 200 (see access-tokens.ts).
+const AUTHENTICATION_REQUIRED = invalid('Authentication required');
+const MALFORMED_HEADER = invalid('Malformed Authorization header');
+const INVALID_API_TOKEN = invalid('Invalid or revoked API token');
+const UNSUPPORTED_SCHEME = invalid('Unsupported authorization scheme');
+
 interface RouteRule {
   isPublic: boolean;
   adminOnly: boolean;
@@ -78,22 +84,22 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     if (header === undefined) {
       const cookie = this.cookies.accessToken(request);
-      if (cookie === undefined) throw invalid('Authentication required');
+      if (cookie === undefined) throw AUTHENTICATION_REQUIRED;
       this.cookies.assertCsrf(request);
       return this.userFrom(cookie, context);
     }
     const [scheme, credentials, ...rest] = header.trim().split(/\s+/);
-    if (!credentials || rest.length > 0) throw invalid('Malformed Authorization header');
+    if (!credentials || rest.length > 0) throw MALFORMED_HEADER;
     switch (scheme.toLowerCase()) {
       case 'bearer':
         return this.userFrom(credentials, context);
       case 'token': {
         const principal = await this.apiTokens.authenticate(credentials);
         if (principal) return principal;
-        throw invalid('Invalid or revoked API token');
+        throw INVALID_API_TOKEN;
       }
       default:
-        throw invalid('Unsupported authorization scheme');
+        throw UNSUPPORTED_SCHEME;
     }
   }
 
