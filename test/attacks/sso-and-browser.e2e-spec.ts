@@ -109,6 +109,50 @@ describe('open redirects after an SSO landing', () => {
   });
 });
 
+describe('the clean URL after a page landing', () => {
+  // Sent as raw request targets: Fastify hands them to us unnormalised, and URL parsing then removes dot
+  // segments (`.`, `%2e`, `..`) and turns `\` into `/`, which folds each of these into `//evil.example/`.
+  // (A raw tab or newline in the target never gets this far: Node's HTTP parser answers 400.)
+  it.each([
+    '/.//evil.example/',
+    '/.//evil.example',
+    '/%2e//evil.example/',
+    '/.%2E//evil.example/',
+    '/%2e%2e//evil.example/',
+    '/a/..//evil.example/',
+    '/a/%2e%2e//evil.example/',
+    '/.///evil.example/',
+    '/.\\/evil.example/',
+    '/.\\\\evil.example/',
+    '/..\\/evil.example/',
+    'http://evil.example/.//evil.example/',
+    `http://127.0.0.1//evil.example/`,
+  ])('GET %s?token=… redirects to /, not to another host', async (path) => {
+    const email = `clean-${randomUUID()}@partner.example`;
+    const res = await t.request('GET', `${path}?token=${landing(email)}`, { rawPath: true });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+    expectStaysOnSite(res.headers.get('location'), t);
+    expect(await usersNamed(email)).toBe(1);
+  });
+
+  it.each([
+    ['//evil.example/', '/'],
+    ['/\\evil.example/', '/'],
+    ['/%2f/evil.example/', '/%2f/evil.example/'],
+    ['/.%5c/evil.example/', '/.%5c/evil.example/'],
+    ['/a/./b/../c?x=1&', '/a/c?x=1'],
+  ])('GET %s?token=… keeps its local path: %s', async (path, expected) => {
+    const query = path.includes('?') ? '' : '?';
+    const res = await t.request('GET', `${path}${query}token=${landing(`kept-${randomUUID()}@p.example`)}`, {
+      rawPath: true,
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(expected);
+    expectStaysOnSite(res.headers.get('location'), t);
+  });
+});
+
 describe('Fetch Metadata on both SSO entry points (Resource Isolation Policy)', () => {
   const SITES = ['same-origin', 'same-site', 'none', 'cross-site'];
   const MODES = ['navigate', 'no-cors', 'cors', 'same-origin'];
