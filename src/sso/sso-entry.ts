@@ -6,6 +6,7 @@ import { DomainError } from '../common/errors.js';
 import { sendError } from '../common/http-error.filter.js';
 import { pageFramePolicy } from '../common/security-headers.js';
 import { AppConfig } from '../config/app-config.js';
+import { allowsSignInLanding } from './fetch-metadata.js';
 import { redirectTarget } from './sso-redirect.js';
 import { SsoTokenVerifier } from './sso-token-verifier.js';
 import { SsoService } from './sso.service.js';
@@ -59,7 +60,7 @@ export class SsoEntry {
       'content-security-policy': pageFramePolicy(this.config),
     });
     try {
-      refuseUnlessNavigation(request);
+      refuseUnlessNavigation(request, this.config.frameAncestors.length > 0);
       const checked = await this.sso.check(token);
       // Login CSRF: a link from another site must not silently swap the person signed in here for someone
       // else. Keycloak answers the same way; signing out first is one click on the profile page.
@@ -89,13 +90,26 @@ export class SsoEntry {
 }
 
 /**
- * A sign-in link is for the browser to open (a page or an iframe), never for a page on another site to
- * fetch in the background (`<img>`, `fetch`), which could otherwise drop a session into the browser
- * unseen. Fetch Metadata says which it is; clients that do not send it (curl, old browsers) pass.
+ * A sign-in link is for the person to open (a page, or an iframe when partners may frame us), never for a
+ * page on another site to load unseen (`<img>`, `fetch()`, `<embed>`, `<object>`), which could otherwise drop
+ * a session into the browser. Checked before the token is read, so a refusal spends and writes nothing.
  */
-function refuseUnlessNavigation(request: FastifyRequest): void {
-  const mode = request.headers['sec-fetch-mode'];
-  if (mode !== undefined && mode !== 'navigate') {
-    throw new DomainError('forbidden', 'Open sign-in links in the browser; they cannot be fetched');
+function refuseUnlessNavigation(request: FastifyRequest, framingAllowed: boolean): void {
+  // Node joins a repeated header with ", ": not a value the policy knows, so it fails closed.
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const metadata = {
+    method: request.method,
+    site: header('sec-fetch-site'),
+    mode: header('sec-fetch-mode'),
+    dest: header('sec-fetch-dest'),
+  };
+  if (!allowsSignInLanding(metadata, framingAllowed)) {
+    throw new DomainError(
+      'forbidden',
+      'Open sign-in links in the browser as a page; another site cannot load them in the background',
+    );
   }
 }

@@ -14,11 +14,17 @@ const ALICE = { email: 'alice@csrf.example', password: 'alice password 123' };
 
 let t: TestServer; // plain http, SSO with auto-create
 let secure: TestServer; // behind https (PUBLIC_URL), for HSTS and __Host- cookies
+let framed: TestServer; // as t, with FRAME_ANCESTORS: a partner may frame the pages
 
 beforeAll(async () => {
-  [t, secure] = await Promise.all([
+  [t, secure, framed] = await Promise.all([
     startServer({ JWT_SSO_SECRET: SSO_SECRET, JWT_SSO_AUTO_CREATE_USERS: 'true' }),
     startServer({ PUBLIC_URL: PUBLIC, JWT_ISSUER: PUBLIC }),
+    startServer({
+      JWT_SSO_SECRET: SSO_SECRET,
+      JWT_SSO_AUTO_CREATE_USERS: 'true',
+      FRAME_ANCESTORS: 'https://partner.example',
+    }),
   ]);
   for (const server of [t, secure]) {
     const res = await server.request('POST', '/api/users', { apiToken: WRITE_TOKEN, body: ALICE });
@@ -27,7 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([t?.stop(), secure?.stop()]);
+  await Promise.all([t?.stop(), secure?.stop(), framed?.stop()]);
 });
 
 const landing = (email: string, extra: Record<string, unknown> = {}): string =>
@@ -36,6 +42,26 @@ const landing = (email: string, extra: Record<string, unknown> = {}): string =>
 async function usersNamed(email: string): Promise<number> {
   const { rows } = await t.db.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
   return rows[0].n;
+}
+
+/** What a sign-in writes: users (and a digest of every row, so an update shows), sessions, spent jtis. */
+async function written(
+  server: TestServer,
+): Promise<{ users: number; usersDigest: string; refreshTokens: number; ssoReplay: number }> {
+  const { rows } = await server.db.query(`
+    SELECT (SELECT count(*)::int FROM users) AS "users",
+           (SELECT coalesce(md5(string_agg(u::text, ',' ORDER BY u.id)), '') FROM users u) AS "usersDigest",
+           (SELECT count(*)::int FROM refresh_tokens) AS "refreshTokens",
+           (SELECT count(*)::int FROM sso_replay) AS "ssoReplay"`);
+  return rows[0];
+}
+
+/** A Location that a browser resolves to this origin: one slash, then neither slash nor backslash. */
+function expectStaysOnSite(location: string | null, server: TestServer): void {
+  expect(location).toMatch(/^\/(?![/\\])/);
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
+  expect(location).not.toMatch(/[\u0000-\u001f\\]/);
+  expect(new URL(location ?? '', server.baseUrl).origin).toBe(new URL(server.baseUrl).origin);
 }
 
 describe('open redirects after an SSO landing', () => {
@@ -81,6 +107,158 @@ describe('open redirects after an SSO landing', () => {
     expect(location).not.toMatch(/[\u0000-\u001f\\]/);
     expect(new URL(location, t.baseUrl).origin).toBe(new URL(t.baseUrl).origin);
   });
+});
+
+describe('the clean URL after a page landing', () => {
+  // Sent as raw request targets: Fastify hands them to us unnormalised, and URL parsing then removes dot
+  // segments (`.`, `%2e`, `..`) and turns `\` into `/`, which folds each of these into `//evil.example/`.
+  // (A raw tab or newline in the target never gets this far: Node's HTTP parser answers 400.)
+  it.each([
+    '/.//evil.example/',
+    '/.//evil.example',
+    '/%2e//evil.example/',
+    '/.%2E//evil.example/',
+    '/%2e%2e//evil.example/',
+    '/a/..//evil.example/',
+    '/a/%2e%2e//evil.example/',
+    '/.///evil.example/',
+    '/.\\/evil.example/',
+    '/.\\\\evil.example/',
+    '/..\\/evil.example/',
+    'http://evil.example/.//evil.example/',
+    `http://127.0.0.1//evil.example/`,
+  ])('GET %s?token=… redirects to /, not to another host', async (path) => {
+    const email = `clean-${randomUUID()}@partner.example`;
+    const res = await t.request('GET', `${path}?token=${landing(email)}`, { rawPath: true });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+    expectStaysOnSite(res.headers.get('location'), t);
+    expect(await usersNamed(email)).toBe(1);
+  });
+
+  it.each([
+    ['//evil.example/', '/'],
+    ['/\\evil.example/', '/'],
+    ['/%2f/evil.example/', '/%2f/evil.example/'],
+    ['/.%5c/evil.example/', '/.%5c/evil.example/'],
+    ['/a/./b/../c?x=1&', '/a/c?x=1'],
+  ])('GET %s?token=… keeps its local path: %s', async (path, expected) => {
+    const query = path.includes('?') ? '' : '?';
+    const res = await t.request('GET', `${path}${query}token=${landing(`kept-${randomUUID()}@p.example`)}`, {
+      rawPath: true,
+    });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(expected);
+    expectStaysOnSite(res.headers.get('location'), t);
+  });
+});
+
+describe('Fetch Metadata on both SSO entry points (Resource Isolation Policy)', () => {
+  const SITES = ['same-origin', 'same-site', 'none', 'cross-site'];
+  const MODES = ['navigate', 'no-cors', 'cors', 'same-origin'];
+  const DESTS = ['document', 'iframe', 'frame', 'embed', 'object', 'image', 'empty'];
+  const ENTRIES = ['/sso/login', '/account/settings'];
+
+  // From another site only a navigation the person sees: a top-level page, or a frame where framing is
+  // allowed. `<embed>` and `<object>` also navigate, unseen.
+  const crossSiteAllowed = (mode: string, dest: string, frameable: boolean): boolean =>
+    mode === 'navigate' && (dest === 'document' || (frameable && (dest === 'iframe' || dest === 'frame')));
+
+  type Case = [
+    entry: string,
+    frameAncestors: 'set' | 'unset',
+    what: string,
+    status: 302 | 403,
+    headers: Record<string, string>,
+  ];
+  const cases: Case[] = [];
+  for (const frameAncestors of ['unset', 'set'] as const) {
+    for (const entry of ENTRIES) {
+      cases.push([entry, frameAncestors, 'no Fetch Metadata', 302, {}]);
+      cases.push([
+        entry,
+        frameAncestors,
+        "Node's fetch (cors, no Sec-Fetch-Site)",
+        302,
+        { 'sec-fetch-mode': 'cors' },
+      ]);
+      for (const site of SITES) {
+        for (const mode of MODES) {
+          for (const dest of DESTS) {
+            const allowed = site !== 'cross-site' || crossSiteAllowed(mode, dest, frameAncestors === 'set');
+            cases.push([
+              entry,
+              frameAncestors,
+              `Sec-Fetch-Site ${site}, -Mode ${mode}, -Dest ${dest}`,
+              allowed ? 302 : 403,
+              { 'sec-fetch-site': site, 'sec-fetch-mode': mode, 'sec-fetch-dest': dest },
+            ]);
+          }
+        }
+      }
+    }
+  }
+
+  it.each(cases)(
+    'GET %s?token=…, FRAME_ANCESTORS %s, %s: %i',
+    async (entry, frameAncestors, _, status, headers) => {
+      const server = frameAncestors === 'set' ? framed : t;
+      const before = await written(server);
+      const token = landing(`fm-${randomUUID()}@partner.example`);
+      const res = await server.request('GET', `${entry}?token=${token}`, { headers });
+      expect(res.status).toBe(status);
+      if (status === 403) {
+        expect(res.body.code).toBe('forbidden');
+        expect(res.headers.getSetCookie()).toEqual([]);
+        // nothing spent: no user created or updated, no session, the jti not recorded
+        expect(await written(server)).toEqual(before);
+      } else {
+        expect(Object.keys(setCookies(res))).toEqual(
+          expect.arrayContaining(['access_token', 'refresh_token']),
+        );
+        expectStaysOnSite(res.headers.get('location'), server);
+        expect(await written(server)).toMatchObject({
+          users: before.users + 1,
+          refreshTokens: before.refreshTokens + 1,
+          ssoReplay: before.ssoReplay + 1,
+        });
+      }
+    },
+  );
+
+  it.each([
+    ['embed', 'unset'],
+    ['object', 'set'],
+  ])(
+    'a cross-site <%s> (FRAME_ANCESTORS %s) with a link for an existing account does not touch it',
+    async (dest, frameAncestors) => {
+      const server = frameAncestors === 'set' ? framed : t;
+      const email = `existing-${randomUUID()}@partner.example`;
+      expect((await server.request('GET', `/?token=${landing(email)}`)).status).toBe(302);
+      const before = await written(server);
+      const res = await server.request('GET', `/?token=${landing(email)}`, {
+        headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': dest },
+      });
+      expect(res.status).toBe(403);
+      expect(res.headers.getSetCookie()).toEqual([]);
+      // last_login_at and updated_at unchanged: the digest covers every column of every user
+      expect(await written(server)).toEqual(before);
+    },
+  );
+
+  it.each(ENTRIES)(
+    "Node's own fetch() signs in on %s (it sends Sec-Fetch-Mode but no Sec-Fetch-Site)",
+    async (entry) => {
+      const res = await fetch(
+        `${t.baseUrl}${entry}?token=${landing(`node-${randomUUID()}@partner.example`)}`,
+        {
+          redirect: 'manual',
+        },
+      );
+      expect(res.status).toBe(302);
+      expect(res.headers.getSetCookie().some((line) => line.startsWith('access_token='))).toBe(true);
+    },
+  );
 });
 
 describe('login CSRF', () => {
@@ -163,7 +341,11 @@ describe('login CSRF', () => {
       expect(await usersNamed(email)).toBe(0);
       // a real navigation with the same token works: it was not spent
       const navigation = await t.request('GET', `/?token=${token}`, {
-        headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'iframe' },
+        headers: {
+          'sec-fetch-mode': 'navigate',
+          'sec-fetch-site': 'cross-site',
+          'sec-fetch-dest': 'document',
+        },
       });
       expect(navigation.status).toBe(302);
     },

@@ -27,6 +27,11 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** `Authorization: Token <apiToken>` */
   apiToken?: string;
+  /**
+   * Send `path` as the request target byte for byte (dot segments, backslashes, absolute-form). Without it
+   * `baseUrl + path` goes through WHATWG URL parsing first, which turns `/.//x` into `//x`.
+   */
+  rawPath?: boolean;
 }
 
 export interface TestServer {
@@ -131,7 +136,9 @@ export function request<T = any>(
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolvePromise, reject) => {
     let answered = false;
-    const req = httpRequest(baseUrl + path, { method, headers }, (res) => {
+    // A `path` option overrides the URL's path and is sent unparsed.
+    const [url, raw] = options.rawPath ? [baseUrl, { path }] : [baseUrl + path, {}];
+    const req = httpRequest(url, { method, headers, ...raw }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
