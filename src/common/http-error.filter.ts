@@ -54,7 +54,7 @@ function wantsHtml(request: FastifyRequest): boolean {
 function errorPage(status: number, title: string, message: string): string {
   const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${status} ${escape(title)} · Latchkey</title>
+<title>${status} ${escape(title)} · Latchkey</title><link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 <body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">
 <h1>${escape(title)}</h1><p>${escape(message)}</p><p><a href="/">Back to Latchkey</a></p></body></html>
 `;

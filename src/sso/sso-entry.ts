@@ -4,7 +4,8 @@ import { BrowserSessions } from '../auth/browser-sessions.js';
 import { SessionCookies } from '../auth/session-cookies.js';
 import { DomainError } from '../common/errors.js';
 import { sendError } from '../common/http-error.filter.js';
-import { pageFramePolicy } from '../common/security-headers.js';
+import { pageContentPolicy, pageFramePolicy } from '../common/security-headers.js';
+import { ssoContinuePage } from '../web/views/sso-continue.view.js';
 import { AppConfig } from '../config/app-config.js';
 import { allowsSignInLanding } from './fetch-metadata.js';
 import { redirectTarget } from './sso-redirect.js';
@@ -61,6 +62,19 @@ export class SsoEntry {
     });
     try {
       refuseUnlessNavigation(request, this.config.frameAncestors.length > 0);
+      if (
+        this.config.sessionCookieSameSite === 'strict' &&
+        request.headers['sec-fetch-site'] === 'cross-site'
+      ) {
+        // Strict cookies do not come with another site's link, so this request cannot tell whether someone is
+        // signed in here (the session-conflict rule below). A page of ours asks for the same URL again:
+        // a same-site request, with the cookies. Nothing is verified or spent until then.
+        return reply
+          .status(200)
+          .headers({ 'content-security-policy': pageContentPolicy(this.config) })
+          .type('text/html; charset=utf-8')
+          .send(ssoContinuePage());
+      }
       const checked = await this.sso.check(token);
       // Login CSRF: a link from another site must not silently swap the person signed in here for someone
       // else. Keycloak answers the same way; signing out first is one click on the profile page.
