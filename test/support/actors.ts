@@ -66,18 +66,45 @@ export function logout(server: TestServer, refreshToken: string): Promise<HttpRe
 }
 
 const WATCHED_TABLES = ['users', 'api_tokens', 'sessions', 'refresh_tokens', 'sso_replay'] as const;
+export type WatchedTable = (typeof WATCHED_TABLES)[number];
 
 /**
  * Every row of the tables a request could write, as text: equal snapshots before and after a refused
  * request mean it wrote nothing (not even an `updated_at` or a `last_login_at`). Small test databases only.
+ * `ignore` leaves named columns out of the comparison (bookkeeping a caller has decided not to judge).
  */
-export async function snapshot(db: pg.Pool): Promise<Record<string, string[]>> {
+export async function snapshot(
+  db: pg.Pool,
+  options: { ignore?: Partial<Record<WatchedTable, string[]>> } = {},
+): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of WATCHED_TABLES) {
-    const { rows } = await db.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t ORDER BY 1`);
+    const ignored = options.ignore?.[table] ?? [];
+    const { rows } =
+      ignored.length === 0
+        ? await db.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t ORDER BY 1`)
+        : await db.query<{ row: string }>(
+            `SELECT (to_jsonb(t) - $1::text[])::text AS row FROM ${table} t ORDER BY 1`,
+            [ignored],
+          );
     out[table] = rows.map((r) => r.row);
   }
   return out;
+}
+
+/** An API token made the way an operator makes one: `POST /api/tokens` with an admin's access token. */
+export async function createApiToken(
+  server: TestServer,
+  adminAccessToken: string,
+  scopes: string[],
+  name = `token-${randomUUID().slice(0, 8)}`,
+): Promise<{ id: string; token: string }> {
+  const res = await server.request('POST', '/api/tokens', {
+    headers: bearer(adminAccessToken),
+    body: { name, scopes },
+  });
+  if (res.status !== 201) throw new Error(`creating API token ${name} failed: ${res.status} ${res.text}`);
+  return { id: res.body.id, token: res.body.token };
 }
 
 /** The error body of the contract (§7), with the expected status and code. */

@@ -45,3 +45,23 @@ export function partnerToken(secret: string, claims: Record<string, unknown>): s
   const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: now, exp: now + 600, jti: randomUUID(), ...claims })}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
+
+/**
+ * A partner SSO landing (`GET /sso/login?token=…`, contract §5) as a browser makes it: the cookie jar it
+ * leaves (the session's access, refresh and CSRF cookies). Throws unless the landing signs in.
+ */
+export async function ssoLanding(
+  server: TestServer,
+  secret: string,
+  claims: Record<string, unknown>,
+): Promise<{ access_token: string; refresh_token: string; csrf_token: string }> {
+  const res = await server.request('GET', `/sso/login?token=${partnerToken(secret, claims)}`);
+  const cookies = setCookies(res);
+  if (res.status !== 302 || !cookies.access_token?.value)
+    throw new Error(`SSO landing failed: ${res.status} ${res.text}`);
+  return {
+    access_token: cookies.access_token.value,
+    refresh_token: cookies.refresh_token.value,
+    csrf_token: cookies.csrf_token.value,
+  };
+}
