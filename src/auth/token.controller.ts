@@ -67,11 +67,11 @@ export class TokenController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair | CookieSession> {
-    const fromCookie = body.refresh_token === undefined;
+    const cookieToken = this.cookies.refreshToken(request);
+    const fromCookie = body.refresh_token === undefined && cookieToken !== undefined;
+    // The CSRF rule guards a cookie that the browser sends by itself; no token at all is a plain 401.
     if (fromCookie) this.cookies.assertCsrf(request);
-    const signedIn = await this.sessions.refresh(
-      body.refresh_token ?? this.cookies.refreshToken(request) ?? '',
-    );
+    const signedIn = await this.sessions.refresh(body.refresh_token ?? cookieToken ?? '');
     void reply.header('cache-control', 'no-store');
     if (fromCookie) return this.toCookies(reply, signedIn);
     return tokenPair(signedIn);

@@ -417,10 +417,7 @@ const ROUTES: Route[] = [
       if (LIVE.has(p)) return ok();
       // Garbage, and the refresh tokens of ended sessions (signed out, deactivated).
       if (!NO_REFRESH_TOKEN.has(p)) return INVALID_TOKEN;
-      // DEFECT: no refresh token at all (anonymous, API tokens: no body token, no cookie) is a missing
-      // credential, 401 invalid_token (§3, §4); the code answers 403 csrf_failed, because
-      // TokenController.refresh asks for the CSRF header whenever the body has no token, even with no
-      // cookie to protect (POST /logout checks for the cookie first).
+      // No refresh token at all (anonymous, API tokens): a missing credential (§3, §4), not a CSRF failure.
       return INVALID_TOKEN;
     },
     prepare: async (c) => refreshOrLogout(c, '/token/refresh'),
