@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
 import { installJsonParser } from './common/json-body.js';
 import { errorBody } from './common/errors.js';
+import { routerErrorHandler } from './common/http-error.filter.js';
 import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { SsoEntry } from './sso/sso-entry.js';
@@ -22,8 +23,11 @@ export async function createApp(
   databaseUrl: string,
   options: CreateAppOptions,
 ): Promise<NestFastifyApplication> {
+  // Set on arrival (a cheap synchronous hook) so that every answer carries them, errors included.
+  const securityHeaders = defaultSecurityHeaders(config);
   const adapter = new FastifyAdapter({
     bodyLimit: BULK_BODY_LIMIT,
+    frameworkErrors: routerErrorHandler(securityHeaders),
     genReqId: () => randomUUID(),
     // We answer requests that arrive while closing ourselves (below), in the contract's error shape.
     return503OnClosing: false,
@@ -37,8 +41,6 @@ export async function createApp(
   fastify.removeContentTypeParser('text/plain');
   installJsonParser(fastify);
   applyBodyLimits(fastify);
-  // Set on arrival (a cheap synchronous hook) so that every answer carries them, errors included.
-  const securityHeaders = defaultSecurityHeaders(config);
   let closing = false;
   fastify.addHook('preClose', (done) => {
     closing = true;

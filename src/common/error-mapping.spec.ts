@@ -66,6 +66,62 @@ describe('mapError', () => {
     expect(mapError({ driverError: { code: '22P02' } }).status).toBe(400);
   });
 
+  it.each([
+    ['23514', 'check', 400, 'validation_failed'],
+    ['23502', 'not-null', 400, 'validation_failed'],
+    ['23505', 'unique', 409, 'conflict'],
+    ['23503', 'foreign-key', 409, 'conflict'],
+    ['23P01', 'exclusion', 409, 'conflict'],
+    ['23001', 'restrict', 409, 'conflict'],
+  ])(
+    'maps a %s (%s) violation to %d %s, never echoing SQL, constraint or value',
+    (sqlstate, _k, status, code) => {
+      // What pg reports, as TypeORM wraps it: the message and detail carry the constraint and the row.
+      const driverError = Object.assign(
+        new Error('new row for relation "users" violates check constraint "users_username_check"'),
+        {
+          code: sqlstate,
+          constraint: 'users_username_check',
+          detail: 'Failing row contains (ﷺ secret-value@example.com).',
+          table: 'users',
+        },
+      );
+      const wrapped = Object.assign(new Error(driverError.message), {
+        name: 'QueryFailedError',
+        query: 'INSERT INTO users (email) VALUES ($1)',
+        parameters: ['secret-value@example.com'],
+        driverError,
+      });
+      for (const error of [driverError, wrapped]) {
+        const mapped = mapError(error);
+        expect(mapped).toMatchObject({ status, unexpected: false, body: { statusCode: status, code } });
+        expect(Object.keys(mapped.body).sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+        expect(JSON.stringify(mapped.body)).not.toMatch(/users|constraint|violates|secret-value|INSERT|ﷺ/);
+        // The operator still hears of it, by SQLSTATE and constraint name, without the value.
+        expect(mapped.warning).toEqual({
+          msg: 'A database constraint refused the request',
+          sqlstate,
+          constraint: 'users_username_check',
+        });
+        expect(JSON.stringify(mapped.warning)).not.toContain('secret-value');
+      }
+    },
+  );
+
+  it('leaves errors outside class 23 and 22 alone: a syntax error is still a 500', () => {
+    expect(mapError(Object.assign(new Error('syntax error'), { code: '42601' })).status).toBe(500);
+    expect(mapError(Object.assign(new Error('x'), { code: '2350' })).status).toBe(500);
+  });
+
+  it.each([
+    ['FST_ERR_BAD_URL', "'/api/users/%E0' is not a valid url component"],
+    ['FST_ERR_MAX_PARAM_LENGTH', "'/api/users/1111' is exceeding the max param length"],
+  ])('maps the router refusal %s to a 400 that does not echo the URL', (code, message) => {
+    const mapped = mapError(Object.assign(new Error(message), { code, statusCode: 400 }));
+    expect(mapped).toMatchObject({ status: 400, unexpected: false, body: { code: 'validation_failed' } });
+    expect(mapped.body.message).not.toContain('/api/users');
+  });
+
   it('counts a query runner released under a transaction (PostgreSQL died mid-way) as unavailable', () => {
     for (const name of ['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']) {
       const error = Object.assign(new Error('Query runner already released'), { name });

@@ -8,6 +8,8 @@ export interface MappedError {
   headers?: Readonly<Record<string, string>>;
   /** Unexpected failures are logged with their stack; expected ones are not. */
   unexpected: boolean;
+  /** Logged as a warning (never with a stack, never sent): what an operator should still hear of. */
+  warning?: Readonly<Record<string, string>>;
 }
 
 const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
@@ -35,6 +37,10 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
     code: 'validation_failed',
     message: 'Content-Length does not match the body',
   },
+  // The router's own refusals (see frameworkErrors in app.factory.ts); Fastify's messages echo the URL.
+  FST_ERR_BAD_URL: { code: 'validation_failed', message: 'The path is not validly percent-encoded' },
+  // Fastify answers 414; the contract's answer to a malformed request is a 400.
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'validation_failed', message: 'A path segment is too long' },
 };
 
 // Errors from `pg` and PostgreSQL that mean "the database is not there right now", not "your input is bad".
@@ -56,6 +62,18 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
 // Class 22 (data exception): a value PostgreSQL cannot store or compare — NUL in text, a malformed number or
 // date, a string over a column's length. Input that slipped past validation, never the server's fault.
 const DATA_EXCEPTIONS = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05']);
+
+// Class 23 (integrity constraint violation): the schema refused a write. Validation should have stopped the
+// input first, but a value that slips through is still the request's fault, not the server's. The answer
+// says only which kind of rule it broke: the constraint, its SQL and the value stay out of it.
+const CONSTRAINT_VIOLATIONS: Record<string, { code: ErrorCode; message: string }> = {
+  '23502': { code: 'validation_failed', message: 'A required value is missing' },
+  '23514': { code: 'validation_failed', message: 'A value in the request is not allowed' },
+  '23505': { code: 'conflict', message: 'This conflicts with an existing record' },
+  '23503': { code: 'conflict', message: 'This refers to a record that does not exist' },
+};
+// The rest of the class (restrict 23001, exclusion 23P01, the bare 23000) is a conflict with stored data.
+const OTHER_CONSTRAINT_VIOLATION = { code: 'conflict', message: 'This conflicts with stored data' } as const;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -88,9 +106,21 @@ export function mapError(error: unknown): MappedError {
     const code = HTTP_STATUS_CODES[error.getStatus()];
     if (code) return expected(errorBody(code, httpExceptionMessage(error)));
   }
-  const { code } = pgError(error);
+  const { code, constraint } = pgError(error);
   if (code !== undefined && DATA_EXCEPTIONS.has(code)) {
     return expected(errorBody('validation_failed', 'A value in the request cannot be stored or searched'));
+  }
+  if (code !== undefined && /^23[0-9A-Z]{3}$/.test(code)) {
+    const violation = CONSTRAINT_VIOLATIONS[code] ?? OTHER_CONSTRAINT_VIOLATION;
+    return {
+      ...expected(errorBody(violation.code, violation.message)),
+      // A gap in validation (or a race the service did not name) that should be closed: said, not shown.
+      warning: {
+        msg: 'A database constraint refused the request',
+        sqlstate: code,
+        constraint: constraint ?? '',
+      },
+    };
   }
   if (isDatabaseUnavailable(error)) {
     const body = errorBody('database_unavailable', 'The database is unavailable; try again shortly');

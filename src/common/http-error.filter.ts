@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { mapError } from './error-mapping.js';
 
 /** The one place where any failure becomes an HTTP answer (contract §7). */
@@ -26,13 +26,15 @@ export function sendError(
         msg: 'Unhandled error',
         request_id: request.id,
         method: request.method,
-        route: request.routeOptions.url,
+        route: routeOf(request),
       },
       error instanceof Error ? error.stack : String(error),
     );
     mapped.body.request_id = request.id;
   } else if (mapped.body.code === 'database_unavailable') {
     logger.warn({ msg: 'Database unavailable', request_id: request.id });
+  } else if (mapped.warning) {
+    logger.warn({ ...mapped.warning, request_id: request.id });
   }
   if (reply.sent) return;
   void reply.status(mapped.status).headers({ 'cache-control': 'no-store', ...mapped.headers });
@@ -43,6 +45,30 @@ export function sendError(
     return;
   }
   void reply.type('application/json; charset=utf-8').send(mapped.body);
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router refuses a malformed or over-long path segment before any hook
+ * runs and before Nest's filter could see it. Answered here in the contract's shape, with the headers every
+ * answer carries (`headers`), instead of Fastify's body that echoes the URL.
+ */
+export function routerErrorHandler(
+  headers: Readonly<Record<string, string>>,
+): NonNullable<FastifyServerOptions['frameworkErrors']> {
+  const logger = new Logger('HttpError');
+  return (error, request, reply) => {
+    void reply.headers({ 'x-request-id': request.id, ...headers });
+    sendError(error, request, reply, logger);
+  };
+}
+
+/** The route's template (no ids in it); none for a URL the router refused before it matched a route. */
+function routeOf(request: FastifyRequest): string | undefined {
+  try {
+    return request.routeOptions.url;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A browser navigating (not a script fetching) gets a page; API clients get the contract's JSON. */

@@ -10,7 +10,8 @@ export const MAX_JSON_DEPTH = 32;
 
 /**
  * Fastify's own JSON parser (prototype poisoning refused, per-route body limits), behind a linear scan
- * that refuses over-deep nesting before anything recursive sees the text.
+ * that refuses over-deep nesting before anything recursive sees the text, and followed by a refusal of
+ * any key named `constructor` (see hasConstructorKey).
  */
 export function installJsonParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
@@ -21,8 +22,35 @@ export function installJsonParser(fastify: FastifyInstance): void {
       done(new DomainError('invalid_json', `JSON nested more than ${MAX_JSON_DEPTH} levels deep`), undefined);
       return;
     }
-    void parse(request, text, done);
+    void parse(request, text, (error, value: unknown) => {
+      if (!error && hasConstructorKey(value)) {
+        done(new DomainError('invalid_json', 'JSON keys named "__proto__" or "constructor" are refused'));
+        return;
+      }
+      done(error, value);
+    });
   });
+}
+
+/**
+ * Whether any object in a parsed body has an own `constructor` key. The parser only refuses the poisoning
+ * shape (`"constructor": {"prototype": …}`); any other value under that key, nested in a field, makes
+ * class-transformer throw a TypeError (it takes `value.constructor` for a class), and no body Latchkey
+ * takes has such a field. Walked without recursion; the depth is already bounded.
+ */
+export function hasConstructorKey(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'object') pending.push(item);
+      continue;
+    }
+    if (Object.hasOwn(value, 'constructor')) return true;
+    for (const child of Object.values(value)) if (typeof child === 'object') pending.push(child);
+  }
+  return false;
 }
 
 /** Whether brackets outside strings nest deeper than `max`. Malformed text is left to the parser. */

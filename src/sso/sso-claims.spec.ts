@@ -56,4 +56,16 @@ describe('mapSsoClaims', () => {
       lastName: 'x'.repeat(150),
     });
   });
+
+  it('drops a name with a lone surrogate, and cuts a long one between characters, never inside one', () => {
+    const identity = mapSsoClaims(
+      { email: 'a@example.com', first_name: 'A\ud800', last_name: `${'x'.repeat(149)}${'😀'.repeat(3)}` },
+      base,
+    );
+    expect(identity).toEqual({
+      email: 'a@example.com',
+      firstName: undefined,
+      lastName: `${'x'.repeat(149)}😀`,
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import type { SsoSettings } from '../config/app-config.js';
-import { hasControlCharacters } from '../common/validators.js';
+import { textProblem } from '../common/validators.js';
 import { emailProblem, MAX_NAME_LENGTH, normaliseEmail } from '../users/normalise.js';
 
 export interface SsoIdentity {
@@ -31,6 +31,8 @@ export function mapSsoClaims(payload: Record<string, unknown>, settings: SsoSett
 function name(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.normalize('NFC').trim();
-  if (trimmed.length === 0 || hasControlCharacters(trimmed)) return undefined;
-  return trimmed.slice(0, MAX_NAME_LENGTH);
+  if (trimmed.length === 0 || textProblem(trimmed) !== undefined) return undefined;
+  // Cut at a character, never between the two halves of one (which would leave a lone surrogate).
+  if (trimmed.length <= MAX_NAME_LENGTH) return trimmed;
+  return Array.from(trimmed).slice(0, MAX_NAME_LENGTH).join('');
 }

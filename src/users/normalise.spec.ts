@@ -1,6 +1,14 @@
 import { isEmail } from 'class-validator';
 import fc from 'fast-check';
-import { EMAIL_OPTIONS, emailProblem, escapeLike, normaliseEmail, plainEmail } from './normalise.js';
+import {
+  EMAIL_OPTIONS,
+  emailProblem,
+  escapeLike,
+  normaliseEmail,
+  normaliseUsername,
+  plainEmail,
+  usernameProblem,
+} from './normalise.js';
 
 describe('normaliseEmail', () => {
   it.each([
@@ -27,9 +35,34 @@ describe('emailProblem', () => {
     ['ada@', 'must be an email address'],
     ['ada\u0000@example.com', 'must not contain control characters'],
     ['ada\r\n@example.com', 'must not contain control characters'],
-    [`${'a'.repeat(250)}@example.com`, 'must be at most 254 characters'],
+    [`${'a'.repeat(250)}@example.com`, 'must be at most 254 characters once normalised (NFKC)'],
+    ['jo\ud800@example.com', 'must be well-formed Unicode (it has a lone surrogate)'],
   ])('refuses %j', (email, reason) => {
     expect(emailProblem(email)).toBe(reason);
+  });
+
+  it('judges what normalising made of the address: 90 × U+FB03 (ﬃ) is 270 letters', () => {
+    const raw = `${'\uFB03'.repeat(90)}@example.com`;
+    expect(raw.length).toBeLessThan(254);
+    expect(emailProblem(normaliseEmail(raw))).toBe('must be at most 254 characters once normalised (NFKC)');
+  });
+});
+
+describe('usernameProblem (on the normalised username, what the CHECK on users.username sees)', () => {
+  it.each([
+    ['ada', undefined],
+    ['ａｄａ', undefined], // full-width folds to 3 letters
+    ['😀'.repeat(254), undefined], // 254 characters, though 508 UTF-16 units: PostgreSQL counts characters
+    ['u'.repeat(254), undefined],
+    ['\uFDFA'.repeat(20), 'must be at most 254 characters once normalised (NFKC)'], // 20 raw, 360 stored
+    ['u'.repeat(255), 'must be at most 254 characters once normalised (NFKC)'],
+    ['😀'.repeat(255), 'must be at most 254 characters once normalised (NFKC)'],
+    ['   ', 'must not be empty'],
+    ['\u3000\u00a0', 'must not be empty'], // ideographic and no-break spaces fold to spaces, then trim
+    ['a\u0000', 'must not contain control characters'],
+    ['ab\udc00', 'must be well-formed Unicode (it has a lone surrogate)'],
+  ])('%j → %j', (raw, problem) => {
+    expect(usernameProblem(normaliseUsername(raw))).toBe(problem);
   });
 });
 

@@ -1,5 +1,5 @@
 import { isEmail } from 'class-validator';
-import { hasControlCharacters } from '../common/validators.js';
+import { textProblem } from '../common/validators.js';
 
 /**
  * The one spelling of an email or username that Latchkey stores and compares: Unicode NFKC
@@ -16,12 +16,34 @@ export const normaliseUsername = normaliseIdentifier;
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_NAME_LENGTH = 150;
 
+/**
+ * Why a normalised email or username is unacceptable, or undefined when it is fine. Checked on the
+ * normalised value because that is what is stored: NFKC can make one character many (U+FDFA is 18), so a
+ * raw value well inside every limit can still break the column's CHECK.
+ */
+export function identifierProblem(identifier: string): string | undefined {
+  if (identifier.length === 0) return 'must not be empty';
+  if (codePointsOver(identifier, MAX_EMAIL_LENGTH)) {
+    return `must be at most ${MAX_EMAIL_LENGTH} characters once normalised (NFKC)`;
+  }
+  return textProblem(identifier);
+}
+
+/** PostgreSQL's length(): characters (code points), not the UTF-16 units of String.length. */
+function codePointsOver(value: string, max: number): boolean {
+  if (value.length <= max) return false;
+  // Each pair of surrogates is one character: String.length less the pairs.
+  const pairs = value.match(/[\ud800-\udbff][\udc00-\udfff]/g)?.length ?? 0;
+  return value.length - pairs > max;
+}
+
+/** Why a normalised username is unacceptable, or undefined when it is fine. */
+export const usernameProblem = identifierProblem;
+
 /** Why a normalised email is unacceptable, or undefined when it is fine. */
 export function emailProblem(email: string): string | undefined {
-  if (email.length === 0) return 'must not be empty';
-  if (email.length > MAX_EMAIL_LENGTH) return `must be at most ${MAX_EMAIL_LENGTH} characters`;
-  // C0/C1 control characters never belong in an address, and PostgreSQL rejects NUL in text outright.
-  if (hasControlCharacters(email)) return 'must not contain control characters';
+  const problem = identifierProblem(email);
+  if (problem) return problem;
   if (!plainEmail(email) && !isEmail(email, EMAIL_OPTIONS)) return 'must be an email address';
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { type FieldProblem, ValidationError } from '../common/errors.js';
 import { validateObject } from '../common/validation.js';
 import { SyncUserDto } from './dto/sync-user.dto.js';
-import { emailProblem, normaliseEmail, normaliseUsername } from './normalise.js';
+import { emailProblem, normaliseEmail, normaliseUsername, usernameProblem } from './normalise.js';
 import { plainlyValidItem } from './sync-item-check.js';
 
 export const MAX_BULK_ITEMS = 10_000;
@@ -23,7 +23,8 @@ export interface SyncInput {
 
 /**
  * Reads the body of `POST /api/users`: one object, or an array of 1–10,000. Every problem of every
- * item is collected before anything is written, so a bad item rejects the whole request.
+ * item is collected before anything is written, so a bad item rejects the whole request. Emails and
+ * usernames are checked once normalised: that is the value the table's CHECKs see.
  * Duplicate emails (after normalisation) inside one request are refused rather than merged:
  * which spelling should win is the caller's decision, not ours.
  */
@@ -52,7 +53,8 @@ export function parseSyncBody(body: unknown): SyncInput {
     const item = toItem(dto);
     const badEmail = emailProblem(item.email);
     if (badEmail) problems.push({ ...at, field: 'email', reason: badEmail });
-    if (item.username === '') problems.push({ ...at, field: 'username', reason: 'must not be empty' });
+    const badUsername = item.username === undefined ? undefined : usernameProblem(item.username);
+    if (badUsername) problems.push({ ...at, field: 'username', reason: badUsername });
     const firstEmail = emailIndex.get(item.email);
     if (firstEmail !== undefined) {
       problems.push({

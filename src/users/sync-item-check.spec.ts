@@ -9,7 +9,23 @@ describe('plainlyValidItem agrees with SyncUserDto', () => {
     fc.string({ maxLength: 12 }),
     fc.string({ minLength: 140, maxLength: 160 }),
     fc.string({ minLength: 250, maxLength: 330 }),
-    fc.constantFrom('', ' ', 'a\u0000b', 'tab\there', 'é'.repeat(600), 'ada@example.com', 'password1'),
+    fc.constantFrom(
+      '',
+      ' ',
+      'a\u0000b',
+      'tab\there',
+      'é'.repeat(600),
+      'ada@example.com',
+      'password1',
+      'lone \ud800 surrogate',
+      '\udc00',
+      '\uFDFA'.repeat(20),
+    ),
+  );
+  // Any code point, lone surrogate halves included (unit 'binary' leaves those out).
+  const anyUnit = fc.oneof(
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
   );
   const junk = fc.oneof(fc.constant(null), fc.integer(), fc.boolean(), text);
   const often = <T>(likely: fc.Arbitrary<T>) =>
@@ -17,9 +33,9 @@ describe('plainlyValidItem agrees with SyncUserDto', () => {
   const item = fc.record(
     {
       email: often(fc.oneof(text, fc.emailAddress())),
-      username: often(fc.string({ maxLength: 20 })),
-      first_name: often(fc.string({ maxLength: 20 })),
-      last_name: often(fc.string({ maxLength: 20 })),
+      username: often(fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: anyUnit, maxLength: 8 }))),
+      first_name: often(fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: anyUnit, maxLength: 8 }))),
+      last_name: often(fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: anyUnit, maxLength: 8 }))),
       is_active: often(fc.boolean()),
       password: often(fc.string({ minLength: 6, maxLength: 30 })),
       is_admin: fc.boolean(),

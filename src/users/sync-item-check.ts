@@ -1,5 +1,5 @@
 import { MAX_PASSWORD_BYTES } from '../auth/passwords/argon2-params.js';
-import { hasControlCharacters } from '../common/validators.js';
+import { textProblem } from '../common/validators.js';
 import type { SyncUserDto } from './dto/sync-user.dto.js';
 import { MIN_PASSWORD_LENGTH } from './dto/user-fields.js';
 import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH } from './normalise.js';
@@ -46,5 +46,5 @@ export function plainlyValidItem(value: unknown): SyncUserDto | undefined {
 }
 
 function isName(value: unknown, maxLength: number): value is string {
-  return typeof value === 'string' && value.length <= maxLength && !hasControlCharacters(value);
+  return typeof value === 'string' && value.length <= maxLength && textProblem(value) === undefined;
 }

@@ -4,7 +4,13 @@ import { DomainError, type FieldProblem, ValidationError } from '../common/error
 import { isUniqueViolation } from '../database/pg-error.js';
 import { rethrowUniqueViolation } from './unique-violation.js';
 import { PatchUserDto } from './dto/sync-user.dto.js';
-import { emailProblem, normaliseEmail, normaliseIdentifier, normaliseUsername } from './normalise.js';
+import {
+  emailProblem,
+  normaliseEmail,
+  normaliseIdentifier,
+  normaliseUsername,
+  usernameProblem,
+} from './normalise.js';
 import { UserChanges } from './user-changes.js';
 import { type SyncInput, type SyncItem } from './sync-input.js';
 import { User, type UserSource } from './user.entity.js';
@@ -133,7 +139,8 @@ export class UsersService {
     const badEmail = email === undefined ? undefined : emailProblem(email);
     if (badEmail) problems.push({ field: 'email', reason: badEmail });
     const username = patch.username === undefined ? undefined : normaliseUsername(patch.username);
-    if (username === '') problems.push({ field: 'username', reason: 'must not be empty' });
+    const badUsername = username === undefined ? undefined : usernameProblem(username);
+    if (badUsername) problems.push({ field: 'username', reason: badUsername });
     if (problems.length > 0) throw new ValidationError(problems);
     const outcome = await this.users
       .update(

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import { expectCleanError, logsSettled, stacksInLog, writes } from '../support/bad-input.js';
+import { jsonBody, jsonObject, pathSegment, queryString } from '../support/hostile-input.js';
 import { cookieLogin } from '../support/session.js';
 import { countRows, startServer, WRITE_TOKEN, type HttpResult, type TestServer } from '../support/server.js';
 
 /**
  * Hostile input on every write route: prototype pollution, mass assignment, Unicode look-alike duplicates,
- * NUL bytes, huge and deeply nested bodies, oversized fields, and generated bodies (fast-check). The rules:
- * never a 5xx, never a partial write, never an error body with a stack, SQL or a library's message, and
- * the process stays up.
+ * NUL bytes, huge and deeply nested bodies, oversized fields, and generated bodies, query strings and path
+ * parameters (fast-check, test/support/hostile-input.ts) on every route that takes one. The rules: never a
+ * 5xx, never a write for an error, never an error body with a stack, SQL or a library's message, never a
+ * stack in the server's log, and the process stays up.
  */
 
 const ADMIN = { email: 'admin@input.example', password: 'admin password for input' };
@@ -62,29 +65,9 @@ function route(name: (typeof WRITE_ROUTES)[number]): {
   return { method, path: template.replace(':id', someoneId), headers };
 }
 
-function expectCleanError(res: HttpResult, status?: number): void {
-  if (status !== undefined) expect(res.status).toBe(status);
-  expect(res.status).toBeGreaterThanOrEqual(400);
-  expect(res.status).toBeLessThan(500);
-  expect(Object.keys(res.body ?? {}).sort()).toEqual(
-    expect.arrayContaining(['code', 'error', 'message', 'statusCode']),
-  );
-  for (const key of Object.keys(res.body)) {
-    expect(['statusCode', 'error', 'code', 'message', 'errors']).toContain(key);
-  }
-  expect(res.text).not.toMatch(
-    /at [\w.<>]+ \(|node_modules|QueryFailedError|SELECT |INSERT |UPDATE |syntax error|TypeError|RangeError|class-validator|secure-json-parse/,
-  );
-}
-
-async function snapshot(): Promise<string> {
-  const { rows } = await t.db.query(
-    `SELECT md5(string_agg(u::text, '|' ORDER BY id)) AS users,
-            (SELECT count(*) FROM api_tokens) AS tokens,
-            (SELECT count(*) FROM refresh_tokens) AS sessions
-       FROM users u`,
-  );
-  return JSON.stringify(rows[0]);
+/** Everything a request may have written (see writes): users, API tokens, sessions, login throttle. */
+function snapshot(): Promise<string> {
+  return writes(t);
 }
 
 async function alive(): Promise<void> {
@@ -375,83 +358,141 @@ describe('size and shape limits', () => {
   });
 });
 
-describe('generated bodies (fast-check): never a 5xx', () => {
-  // JSON values biased towards the fields the routes know, with hostile strings among them.
-  const hostile = fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    '\r\n',
-    '\ud800',
-    "' OR 1=1 --",
-    '__proto__',
-    'constructor',
-    '%',
-    '_',
-    '\\',
-    'a'.repeat(5000),
-    'é'.repeat(600),
-    '<script>',
-    '😀',
-    'users:read',
-    'users:write',
-    'someone@input.example',
-  );
-  const scalar = fc.oneof(hostile, fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
-  const value = fc.oneof(
-    scalar,
-    fc.array(scalar, { maxLength: 3 }),
-    fc.dictionary(fc.string({ maxLength: 8 }), scalar, { maxKeys: 3 }),
-  );
-  const known = [
-    'email',
-    'username',
-    'password',
-    'first_name',
-    'last_name',
-    'is_active',
-    'refresh_token',
-    'name',
-    'scopes',
-    'is_admin',
-    'id',
-  ];
-  const object = fc.dictionary(fc.oneof(fc.constantFrom(...known), fc.string({ maxLength: 10 })), value, {
-    maxKeys: 6,
+describe('generated input (fast-check): never a 5xx, a write or a stack', () => {
+  // Signed in first: the generated logins below use up the client address's attempts (429 after that).
+  let jar: Awaited<ReturnType<typeof cookieLogin>>;
+  beforeAll(async () => {
+    jar = await cookieLogin(t, ADMIN.email, ADMIN.password);
   });
-  const body = fc.oneof(object, fc.array(object, { maxLength: 4 }), scalar);
 
-  it.each(WRITE_ROUTES)('%s', async (name) => {
+  /** A write is only right for a success, or for a login attempt that counts (401, 429). */
+  function mayWrite(name: string, status: number): boolean {
+    return status < 400 || (name === 'POST /token' && (status === 401 || status === 429));
+  }
+
+  /** One generated request: below 500, an error in the contract's shape, and nothing written by an error. */
+  async function check(name: string, what: string, send: () => Promise<HttpResult>): Promise<void> {
+    const before = await snapshot();
+    const res = await send();
+    if (res.status >= 500) throw new Error(`${res.status} for ${name} ${what.slice(0, 300)}: ${res.text}`);
+    if (res.status >= 400) expectCleanError(res);
+    if (!mayWrite(name, res.status)) expect(await snapshot()).toBe(before);
+  }
+
+  /** The server's log from `from` on holds no stack: bad input is never an unhandled error. */
+  async function expectNoStacks(from: number): Promise<void> {
+    await logsSettled();
+    expect(stacksInLog(t, from)).toEqual([]);
+  }
+
+  it.each(WRITE_ROUTES)('%s: generated JSON bodies', async (name) => {
     const { method, path, headers } = route(name);
+    const from = t.logs.length;
     await fc.assert(
-      fc.asyncProperty(body, async (generated) => {
-        const res = await t.request(method, path, { body: generated, headers });
-        if (res.status >= 500)
-          throw new Error(`${res.status} for ${JSON.stringify(generated).slice(0, 300)}: ${res.text}`);
-        if (res.status >= 400 && res.status !== 401 && res.status !== 403 && res.status !== 429)
-          expectCleanError(res);
-      }),
-      { numRuns: 120 },
-    );
-    await alive();
-  });
-
-  it('generated query strings on GET /api/users', async () => {
-    const param = fc.constantFrom('search', 'page', 'page_size', 'x', '__proto__', 'search[]', 'page[$gt]');
-    const raw = fc.oneof(hostile, fc.string({ maxLength: 30 }), fc.integer().map(String), fc.constant(''));
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(param, raw), { maxLength: 4 }), async (pairs) => {
-        // URLSearchParams, unlike encodeURIComponent, also encodes lone surrogates (as U+FFFD)
-        const query = new URLSearchParams(pairs).toString();
-        const res = await t.request('GET', `/api/users?${query}`, { apiToken: WRITE_TOKEN });
-        if (res.status >= 500) throw new Error(`${res.status} for ?${query}: ${res.text}`);
-        if (res.status !== 200) expectCleanError(res, 400);
+      fc.asyncProperty(jsonBody, async (raw) => {
+        await check(name, raw, () =>
+          t.request(method, path, { raw, headers: { ...headers, 'content-type': 'application/json' } }),
+        );
       }),
       { numRuns: 150 },
     );
+    await expectNoStacks(from);
+    await alive();
+  });
+
+  it.each(WRITE_ROUTES)('%s: generated content types', async (name) => {
+    const { method, path, headers } = route(name);
+    const contentType = fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=utf-16',
+      'application/json; charset=latin1',
+      'APPLICATION/JSON',
+      'application/json-patch+json',
+      'application/scim+json',
+      'application/json, text/plain',
+      '',
+    );
+    const from = t.logs.length;
+    await fc.assert(
+      fc.asyncProperty(contentType, jsonObject, async (type, raw) => {
+        await check(name, `${type} ${raw}`, () =>
+          t.request(method, path, { raw, headers: { ...headers, 'content-type': type } }),
+        );
+      }),
+      { numRuns: 40 },
+    );
+    await expectNoStacks(from);
+  });
+
+  // Every route that reads a query string, and the parameters it knows; the rest get generated ones too.
+  const QUERY_ROUTES: [string, string[]][] = [
+    ['GET /api/users', ['search', 'page', 'page_size']],
+    ['POST /token', ['cookie']],
+    ['GET /sso/login', ['token', 'next']],
+    ['GET /login', ['next']],
+    ['GET /', ['token']],
+    ['GET /users', ['token']],
+    ['GET /tokens', ['token']],
+    ['GET /protected', ['x']],
+    ['GET /api/me', ['x']],
+    ['GET /api/tokens', ['x']],
+    ['GET /health', ['x']],
+    ['GET /.well-known/jwks.json', ['x']],
+  ];
+
+  it.each(QUERY_ROUTES)('%s: generated query strings', async (name, params) => {
+    const [method, path] = name.split(' ');
+    const headers = path.startsWith('/api/users')
+      ? { authorization: `Token ${WRITE_TOKEN}` }
+      : path === '/token'
+        ? {}
+        : adminBearer;
+    // POST /token needs a body to get past validation: a wrong password, whose 401 counts an attempt.
+    const body = method === 'POST' ? { username: 'someone@input.example', password: 'wrong' } : undefined;
+    const from = t.logs.length;
+    await fc.assert(
+      fc.asyncProperty(queryString(params), async (query) => {
+        await check(name, `?${query}`, () => t.request(method, `${path}?${query}`, { headers, body }));
+      }),
+      { numRuns: name === 'GET /api/users' ? 200 : 40 },
+    );
+    await expectNoStacks(from);
+  });
+
+  // Every route with a path parameter; ids are UUIDs, asset names are file names.
+  const PARAM_ROUTES = [
+    'GET /api/users/:id',
+    'PATCH /api/users/:id',
+    'DELETE /api/users/:id',
+    'DELETE /api/tokens/:id',
+    'GET /assets/:name',
+  ];
+
+  it.each(PARAM_ROUTES)('%s: generated path parameters', async (name) => {
+    const [method, template] = name.split(' ');
+    const headers = template.startsWith('/api/users')
+      ? { authorization: `Token ${WRITE_TOKEN}` }
+      : template.startsWith('/api/tokens')
+        ? adminBearer
+        : {};
+    const from = t.logs.length;
+    await fc.assert(
+      fc.asyncProperty(pathSegment, async (segment) => {
+        const path = template.replace(/:\w+$/, segment);
+        await check(name, path, () =>
+          t.request(method, path, { headers, body: method === 'PATCH' ? { first_name: 'P' } : undefined }),
+        );
+      }),
+      { numRuns: 80 },
+    );
+    await expectNoStacks(from);
+    await alive();
   });
 
   it('generated token parameters on pages and /sso/login', async () => {
+    const hostile = fc.constantFrom('', '\u0000', '\ud800', "' OR 1=1 --", '%', '😀', 'a'.repeat(5000));
     const segment = fc.oneof(fc.string({ maxLength: 40 }), fc.base64String({ maxLength: 60 }), hostile);
     const token = fc.oneof(
       fc.string({ maxLength: 80 }),
@@ -479,18 +520,19 @@ describe('generated bodies (fast-check): never a 5xx', () => {
   });
 
   it('cookie-authenticated writes too (with the CSRF header)', async () => {
-    const jar = await cookieLogin(t, ADMIN.email, ADMIN.password);
     const cookie = `access_token=${jar.access_token}; csrf_token=${jar.csrf_token}`;
+    const from = t.logs.length;
     await fc.assert(
-      fc.asyncProperty(object, async (generated) => {
-        const res = await t.request('PATCH', `/api/users/${someoneId}`, {
-          body: generated,
-          headers: { cookie, 'x-csrf-token': jar.csrf_token },
-        });
-        if (res.status >= 500)
-          throw new Error(`${res.status} for ${JSON.stringify(generated).slice(0, 300)}: ${res.text}`);
+      fc.asyncProperty(jsonObject, async (raw) => {
+        await check('PATCH /api/users/:id', raw, () =>
+          t.request('PATCH', `/api/users/${someoneId}`, {
+            raw,
+            headers: { cookie, 'x-csrf-token': jar.csrf_token, 'content-type': 'application/json' },
+          }),
+        );
       }),
       { numRuns: 80 },
     );
+    await expectNoStacks(from);
   });
 });

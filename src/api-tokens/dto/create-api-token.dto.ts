@@ -1,14 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
-import { NoControlCharacters } from '../../common/validators.js';
+import { PlainText, Trim } from '../../common/validators.js';
 import { API_TOKEN_SCOPES, type ApiTokenScope } from '../api-token.entity.js';
 
 export class CreateApiTokenDto {
   @ApiProperty({ example: 'hr-sync' })
+  // Trimmed before the length check: a name of blanks is empty (the column's CHECK would refuse it).
   @IsString()
+  @Trim()
   @MinLength(1)
   @MaxLength(100)
-  @NoControlCharacters()
+  @PlainText()
   name!: string;
 
   @ApiProperty({ enum: API_TOKEN_SCOPES, isArray: true, example: ['users:write'] })

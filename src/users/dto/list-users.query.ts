@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { NoControlCharacters } from '../../common/validators.js';
+import { PlainText } from '../../common/validators.js';
+import { NormalisedMaxLength } from './identifier.validator.js';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -10,7 +11,9 @@ export class ListUsersQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  @NoControlCharacters()
+  // The term is searched normalised, and NFKC can make one character many.
+  @NormalisedMaxLength(200)
+  @PlainText()
   search?: string;
 
   @ApiPropertyOptional({ minimum: 1, default: 1 })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { NullAsAbsent } from '../../common/validators.js';
 import { UserWritableFields } from './user-fields.js';
 
 /** One item of `POST /api/users`: an idempotent upsert keyed by the normalised email. */
@@ -13,6 +14,7 @@ export class SyncUserDto extends UserWritableFields {
 export class PatchUserDto extends UserWritableFields {
   @ApiPropertyOptional({ example: 'ada@example.com' })
   @IsOptional()
+  @NullAsAbsent()
   @IsString()
   @MaxLength(320)
   email?: string;
