@@ -1,21 +1,36 @@
 export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'RS256' | 'EdDSA';
+export type AsymmetricJwtAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 export type SameSite = 'lax' | 'strict' | 'none';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
-export interface JwtSettings {
-  algorithm: JwtAlgorithm;
-  /** HS256 key for our own tokens; generated in development when unset. */
-  secret: string;
-  /** PEM private key for an asymmetric algorithm; generated in development when unset. */
-  privateKey?: string;
+/**
+ * The key of our own tokens: an HS256 secret, or a private key for an asymmetric algorithm. Never both:
+ * with an asymmetric algorithm nothing needs a secret (the refresh-token HMAC key is derived from the
+ * private key, signing-keys.ts), so none is read or generated.
+ */
+export type JwtKeySettings =
+  | {
+      algorithm: 'HS256';
+      /** Generated in development when unset. */
+      secret: string;
+      privateKey?: undefined;
+    }
+  | {
+      algorithm: AsymmetricJwtAlgorithm;
+      secret?: undefined;
+      /** PEM; generated in development when unset. */
+      privateKey: string;
+    };
+
+export type JwtSettings = JwtKeySettings & {
   accessTtl: number;
   refreshTtl: number;
   refreshReuseWindow: number;
   issuer: string;
   /** Which library verifies access tokens on requests: fast-jwt (default, measured faster) or passport-jwt. */
   verifier: 'fast-jwt' | 'passport';
-}
+};
 
 export interface SsoSettings {
   secret?: string;

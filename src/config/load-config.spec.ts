@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './load-config.js';
@@ -91,16 +92,44 @@ describe('loadConfig', () => {
 
   it('generates development secrets once, keeps them private in DATA_DIR, and reuses them', () => {
     const dir = dataDir();
-    const first = loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'ES256' });
-    const second = loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'ES256' });
-    expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(first.jwt.secret?.length).toBeGreaterThanOrEqual(32);
     expect(second.jwt.secret).toBe(first.jwt.secret);
-    expect(second.jwt.privateKey).toBe(first.jwt.privateKey);
-    expect(first.jwt.privateKey).toContain('-----BEGIN PRIVATE KEY-----');
     expect(second.embeddedDbPassword).toBe(first.embeddedDbPassword);
     const file = join(dir, 'secrets.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('JWT_SECRET', first.jwt.secret);
+
+    const asymmetric = loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'ES256' });
+    expect(asymmetric.jwt.privateKey).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'ES256' }).jwt.privateKey).toBe(
+      asymmetric.jwt.privateKey,
+    );
+  });
+
+  it('generates no JWT_SECRET for an asymmetric JWT_ALGORITHM, which needs none', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir, JWT_ALGORITHM: 'EdDSA' });
+    expect(config.jwt.secret).toBeUndefined();
+    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8'))).not.toHaveProperty('JWT_SECRET');
+  });
+
+  it('production with an asymmetric JWT_ALGORITHM and its key writes nothing into DATA_DIR', () => {
+    const dir = dataDir();
+    const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/x',
+      JWT_ALGORITHM: 'ES256',
+      JWT_PRIVATE_KEY: privateKey,
+      DATA_DIR: dir,
+    });
+    expect(config.jwt).toMatchObject({ algorithm: 'ES256', privateKey });
+    expect(config.jwt.secret).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('trusts no proxy unless told, and refuses passport with EdDSA', () => {

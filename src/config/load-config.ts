@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import {
   AppConfig,
   type JwtAlgorithm,
+  type JwtKeySettings,
   type JwtSettings,
   type LogLevel,
   type NodeEnv,
@@ -75,8 +76,9 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  // Production never reaches the generator: every secret there was checked above.
-  const dev = new DevSecretStore(dataDir);
+  // Production generates nothing and writes nothing into DATA_DIR: every secret it needs was checked
+  // above, and asking the (absent) store for one fails instead of making one.
+  const dev = production ? undefined : new DevSecretStore(dataDir);
   const corsAllowedOrigins = splitList(e.CORS_ALLOWED_ORIGINS);
   return new AppConfig({
     nodeEnv,
@@ -84,11 +86,11 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
     publicUrl,
     dataDir,
     databaseUrl: e.DATABASE_URL,
-    embeddedDbPassword: e.DATABASE_URL ? undefined : dev.embeddedDbPassword(),
+    embeddedDbPassword: e.DATABASE_URL
+      ? undefined
+      : generated(dev, 'DATABASE_URL', (store) => store.embeddedDbPassword()),
     jwt: {
-      algorithm,
-      secret: e.JWT_SECRET ?? dev.jwtSecret(),
-      privateKey: algorithm === 'HS256' ? undefined : (e.JWT_PRIVATE_KEY ?? dev.privateKey(algorithm)),
+      ...jwtKey(e, algorithm, dev),
       accessTtl: e.JWT_ACCESS_TTL ?? 900,
       refreshTtl: e.JWT_REFRESH_TTL ?? 2_592_000,
       refreshReuseWindow: e.JWT_REFRESH_REUSE_WINDOW ?? 10,
@@ -127,6 +129,28 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
 function parseTrustProxy(value: string | undefined): boolean | string {
   if (value === undefined || value === 'false') return false;
   return value === 'true' ? true : value;
+}
+
+/** Our tokens' key: only the one the algorithm uses is read (or, in development, generated). */
+function jwtKey(e: EnvSchema, algorithm: JwtAlgorithm, dev: DevSecretStore | undefined): JwtKeySettings {
+  if (algorithm === 'HS256') {
+    return { algorithm, secret: e.JWT_SECRET ?? generated(dev, 'JWT_SECRET', (store) => store.jwtSecret()) };
+  }
+  return {
+    algorithm,
+    privateKey:
+      e.JWT_PRIVATE_KEY ?? generated(dev, 'JWT_PRIVATE_KEY', (store) => store.privateKey(algorithm)),
+  };
+}
+
+/** A development secret from DATA_DIR; without a store (production) a missing secret stops start-up. */
+function generated(
+  dev: DevSecretStore | undefined,
+  setting: string,
+  make: (store: DevSecretStore) => string,
+): string {
+  if (!dev) throw new ConfigError([`${setting}: required when NODE_ENV=production`]);
+  return make(dev);
 }
 
 function splitList(value: string | undefined): string[] {
