@@ -165,6 +165,33 @@ describe('configuration errors stop start-up with a message naming the setting',
     expectRefused(result);
     expect(result.stderr).toContain('JWT_SSO_SECRTE');
   });
+
+  describe('partner keys', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://latchkey@db.invalid/latchkey',
+      JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
+    };
+    const spki = { type: 'spki', format: 'pem' } as const;
+
+    it('an RSA JWT_SSO_PUBLIC_KEY under 2048 bits', () => {
+      const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export(spki).toString();
+      const result = start({ JWT_SSO_ALGORITHM: 'RS256', JWT_SSO_PUBLIC_KEY: weak });
+      expectRefused(result);
+      expect(result.stderr).toMatch(/JWT_SSO_PUBLIC_KEY: an RSA key of 1024 bits is too weak/);
+    });
+
+    it('NODE_ENV=production with an http JWT_SSO_JWKS_URL', () => {
+      const result = start({
+        ...production,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_AUDIENCE: 'latchkey',
+        JWT_SSO_JWKS_URL: 'http://partner.example/.well-known/jwks.json',
+      });
+      expectRefused(result);
+      expect(result.stderr).toMatch(/JWT_SSO_JWKS_URL: must be an https URL/);
+    });
+  });
 });
 
 describe('NODE_ENV=production with an asymmetric JWT_ALGORITHM', () => {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,5 +153,92 @@ describe('loadConfig', () => {
     });
     expect(config.corsAllowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.frameAncestors).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  describe('partner SSO', () => {
+    const pem = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();
+    const rsaKey = (bits: number): string =>
+      pem(generateKeyPairSync('rsa', { modulusLength: bits }).publicKey);
+    const ecKey = (namedCurve: string): string => pem(generateKeyPairSync('ec', { namedCurve }).publicKey);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/x',
+      JWT_SECRET: SECRET,
+    };
+    const strong = rsaKey(2048);
+
+    it('refuses an RSA JWT_SSO_PUBLIC_KEY under 2048 bits, in any environment', () => {
+      const weak = rsaKey(1024);
+      const envs: Record<string, string>[] = [
+        { DATA_DIR: dataDir() },
+        { ...production, JWT_SSO_AUDIENCE: 'latchkey' },
+      ];
+      for (const env of envs) {
+        const message = problemsOf({ ...env, JWT_SSO_ALGORITHM: 'RS256', JWT_SSO_PUBLIC_KEY: weak });
+        expect(message).toMatch(/JWT_SSO_PUBLIC_KEY: an RSA key of 1024 bits is too weak/);
+      }
+      const config = loadConfig({
+        DATA_DIR: dataDir(),
+        JWT_SECRET: SECRET,
+        JWT_SSO_ALGORITHM: 'RS256',
+        JWT_SSO_PUBLIC_KEY: strong,
+      });
+      expect(config.sso.publicKey).toBe(strong);
+    });
+
+    it('refuses an EC JWT_SSO_PUBLIC_KEY on a curve that is not its algorithm’s', () => {
+      const env = { DATA_DIR: dataDir(), JWT_SECRET: SECRET };
+      // secp256k1 is ES256K (RFC 8812), not ES256
+      expect(
+        problemsOf({ ...env, JWT_SSO_ALGORITHM: 'ES256', JWT_SSO_PUBLIC_KEY: ecKey('secp256k1') }),
+      ).toMatch(/JWT_SSO_PUBLIC_KEY: an EC key on secp256k1 fits no ES algorithm/);
+      expect(
+        problemsOf({ ...env, JWT_SSO_ALGORITHM: 'ES256', JWT_SSO_PUBLIC_KEY: ecKey('secp384r1') }),
+      ).toMatch(/JWT_SSO_PUBLIC_KEY: this key fits none of JWT_SSO_ALGORITHM \(ES256\); it fits ES384/);
+      expect(
+        problemsOf({ ...env, JWT_SSO_ALGORITHM: 'RS256', JWT_SSO_PUBLIC_KEY: ecKey('prime256v1') }),
+      ).toMatch(/JWT_SSO_PUBLIC_KEY: this key fits none of JWT_SSO_ALGORITHM \(RS256\)/);
+      expect(
+        problemsOf({
+          ...env,
+          JWT_SSO_ALGORITHM: 'RS256',
+          JWT_SSO_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----',
+        }),
+      ).toMatch(/JWT_SSO_PUBLIC_KEY: not a readable PEM public key/);
+      for (const [alg, curve] of [
+        ['ES256', 'prime256v1'],
+        ['ES384', 'secp384r1'],
+        ['ES512', 'secp521r1'],
+      ]) {
+        const key = ecKey(curve);
+        const config = loadConfig({ ...env, JWT_SSO_ALGORITHM: `RS256,${alg}`, JWT_SSO_PUBLIC_KEY: key });
+        expect(config.sso.publicKey).toBe(key);
+      }
+    });
+
+    it('requires an https JWT_SSO_JWKS_URL in production', () => {
+      const message = problemsOf({
+        ...production,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_AUDIENCE: 'latchkey',
+        JWT_SSO_JWKS_URL: 'http://partner.example/jwks.json',
+      });
+      expect(message).toMatch(/JWT_SSO_JWKS_URL: must be an https URL when NODE_ENV=production/);
+      const https = loadConfig({
+        ...production,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_AUDIENCE: 'latchkey',
+        JWT_SSO_JWKS_URL: 'https://partner.example/jwks.json',
+      });
+      expect(https.sso.jwksUrl).toBe('https://partner.example/jwks.json');
+      // a development machine may run the partner locally
+      const local = loadConfig({
+        DATA_DIR: dataDir(),
+        JWT_SECRET: SECRET,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_JWKS_URL: 'http://127.0.0.1:9999/jwks.json',
+      });
+      expect(local.sso.jwksUrl).toBe('http://127.0.0.1:9999/jwks.json');
+    });
   });
 });

@@ -14,6 +14,7 @@ import {
 } from './app-config.js';
 import { DevSecretStore } from './dev-secrets.js';
 import { EnvSchema, SECRET_SETTINGS, SETTING_PREFIXES } from './env.schema.js';
+import { ssoProblems } from './sso-rules.js';
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -74,6 +75,8 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     problems.push('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
+  const ssoAlgorithms = splitList(e.JWT_SSO_ALGORITHM ?? 'HS256');
+  problems.push(...ssoProblems(e, production, ssoAlgorithms));
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Production generates nothing and writes nothing into DATA_DIR: every secret it needs was checked
@@ -99,7 +102,7 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
     },
     sso: {
       secret: e.JWT_SSO_SECRET,
-      algorithms: splitList(e.JWT_SSO_ALGORITHM ?? 'HS256'),
+      algorithms: ssoAlgorithms,
       publicKey: e.JWT_SSO_PUBLIC_KEY,
       jwksUrl: e.JWT_SSO_JWKS_URL,
       tokenParam: e.JWT_SSO_TOKEN_PARAM ?? 'token',
