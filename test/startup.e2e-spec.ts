@@ -191,6 +191,16 @@ describe('configuration errors stop start-up with a message naming the setting',
       expectRefused(result);
       expect(result.stderr).toMatch(/JWT_SSO_JWKS_URL: must be an https URL/);
     });
+
+    it('NODE_ENV=production with a partner key pair and no JWT_SSO_AUDIENCE', () => {
+      const result = start({
+        ...production,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_JWKS_URL: 'https://partner.example/.well-known/jwks.json',
+      });
+      expectRefused(result);
+      expect(result.stderr).toMatch(/JWT_SSO_AUDIENCE: required with .*JWT_SSO_AUDIENCE_OPTIONAL=true/);
+    });
   });
 });
 

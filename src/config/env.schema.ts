@@ -153,6 +153,11 @@ export class EnvSchema {
   JWT_SSO_AUDIENCE?: string;
 
   @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  JWT_SSO_AUDIENCE_OPTIONAL?: boolean;
+
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -240,5 +240,34 @@ describe('loadConfig', () => {
       });
       expect(local.sso.jwksUrl).toBe('http://127.0.0.1:9999/jwks.json');
     });
+
+    it('requires JWT_SSO_AUDIENCE with a partner key pair in production, unless JWT_SSO_AUDIENCE_OPTIONAL=true', () => {
+      const keyPairs: Record<string, string>[] = [
+        { JWT_SSO_ALGORITHM: 'RS256', JWT_SSO_PUBLIC_KEY: strong },
+        { JWT_SSO_ALGORITHM: 'ES256', JWT_SSO_JWKS_URL: 'https://partner.example/jwks.json' },
+      ];
+      for (const keyPair of keyPairs) {
+        expect(problemsOf({ ...production, ...keyPair })).toMatch(
+          /JWT_SSO_AUDIENCE: required with JWT_SSO_PUBLIC_KEY or JWT_SSO_JWKS_URL when NODE_ENV=production/,
+        );
+        expect(loadConfig({ ...production, ...keyPair, JWT_SSO_AUDIENCE: 'latchkey' }).sso.audience).toBe(
+          'latchkey',
+        );
+        expect(
+          loadConfig({ ...production, ...keyPair, JWT_SSO_AUDIENCE_OPTIONAL: 'true' }).sso.audience,
+        ).toBeUndefined();
+        expect(problemsOf({ ...production, ...keyPair, JWT_SSO_AUDIENCE_OPTIONAL: 'false' })).toMatch(
+          /JWT_SSO_AUDIENCE: required/,
+        );
+        // development keeps starting without one
+        expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET, ...keyPair }).sso.audience).toBe(
+          undefined,
+        );
+      }
+      // a shared secret is this relying party's alone: no audience needed
+      const shared = loadConfig({ ...production, JWT_SSO_SECRET: 'partner-shared-secret-0123456789' });
+      expect(shared.sso.secret).toBe('partner-shared-secret-0123456789');
+      expect(problemsOf({ JWT_SSO_AUDIENCE_OPTIONAL: 'perhaps' })).toMatch(/JWT_SSO_AUDIENCE_OPTIONAL/);
+    });
   });
 });

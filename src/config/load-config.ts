@@ -195,6 +195,7 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   JWT_SSO_AUTO_CREATE_USERS: true,
   JWT_SSO_ISSUER: true,
   JWT_SSO_AUDIENCE: true,
+  JWT_SSO_AUDIENCE_OPTIONAL: true,
   JWT_SSO_MAX_AGE: true,
   JWT_SSO_LEEWAY: true,
   CORS_ALLOWED_ORIGINS: true,

@@ -17,6 +17,16 @@ export function ssoProblems(e: EnvSchema, production: boolean, algorithms: strin
   if (e.JWT_SSO_JWKS_URL && new URL(e.JWT_SSO_JWKS_URL).protocol !== 'https:') {
     problems.push('JWT_SSO_JWKS_URL: must be an https URL when NODE_ENV=production');
   }
+  // A partner's key pair usually signs tokens for many relying parties: without an `aud` check, a token
+  // it minted for another application signs the person in here too (RFC 7519 §4.1.3). A shared HS secret
+  // is ours alone, so it needs no audience.
+  const keyPair = e.JWT_SSO_PUBLIC_KEY ?? e.JWT_SSO_JWKS_URL;
+  if (keyPair && !e.JWT_SSO_AUDIENCE && e.JWT_SSO_AUDIENCE_OPTIONAL !== true) {
+    problems.push(
+      'JWT_SSO_AUDIENCE: required with JWT_SSO_PUBLIC_KEY or JWT_SSO_JWKS_URL when NODE_ENV=production ' +
+        '(or set JWT_SSO_AUDIENCE_OPTIONAL=true to accept partner tokens meant for any audience)',
+    );
+  }
   return problems;
 }
 
