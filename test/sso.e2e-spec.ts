@@ -175,6 +175,7 @@ let pem: TestServer; // RS256 with a PEM public key
 let jwks: TestServer; // ES256 through the test's JWKS server
 let unreachable: TestServer; // ES256 through a JWKS URL that was stopped before the first fetch
 let off: TestServer; // no JWT_SSO_* at all
+let verified: TestServer; // HS256 with JWT_SSO_REQUIRE_EMAIL_VERIFIED, auto-create on
 let weak: TestServer; // RS256 and ES256 through a JWKS with weak and foreign-curve keys among good ones
 let capped: TestServer; // ES256 through a JWKS URL that answers an endless body
 
@@ -242,7 +243,7 @@ beforeAll(async () => {
   });
   endlessServer = endlessJwks.server;
 
-  [, strict, pem, jwks, unreachable, off, weak, capped] = await Promise.all([
+  [, strict, pem, jwks, unreachable, off, verified, weak, capped] = await Promise.all([
     (async () => {
       auto = await startServer({ JWT_SSO_SECRET: SECRET, JWT_SSO_AUTO_CREATE_USERS: 'true' });
       auto2 = await startServer(
@@ -274,6 +275,11 @@ beforeAll(async () => {
     }),
     startServer({}),
     startServer({
+      JWT_SSO_SECRET: SECRET,
+      JWT_SSO_AUTO_CREATE_USERS: 'true',
+      JWT_SSO_REQUIRE_EMAIL_VERIFIED: 'true',
+    }),
+    startServer({
       JWT_SSO_ALGORITHM: 'RS256,ES256',
       JWT_SSO_JWKS_URL: `http://127.0.0.1:${weakJwks.port}/jwks.json`,
       JWT_SSO_AUTO_CREATE_USERS: 'true',
@@ -291,7 +297,18 @@ afterAll(async () => {
   await Promise.all([jwksServer, lureServer, weakJwksServer, endlessServer].filter(Boolean).map(close));
 });
 
-const allServers = (): TestServer[] => [auto, auto2, strict, pem, jwks, unreachable, off, weak, capped];
+const allServers = (): TestServer[] => [
+  auto,
+  auto2,
+  strict,
+  pem,
+  jwks,
+  unreachable,
+  off,
+  verified,
+  weak,
+  capped,
+];
 
 /** 401 sso_token_invalid, no cookie, nothing written. */
 async function expectRefused(server: TestServer, path: string, email?: string): Promise<HttpResult> {
@@ -630,6 +647,30 @@ describe('bad tokens: 401 sso_token_invalid, no cookie, no user', () => {
       message: expect.any(String),
     });
     expect(json.text).not.toContain(token);
+  });
+});
+
+describe('JWT_SSO_REQUIRE_EMAIL_VERIFIED=true', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['without email_verified', {}],
+    ['with email_verified "true" (a string)', { email_verified: 'true' }],
+    ['with email_verified 1', { email_verified: 1 }],
+    ['with email_verified false', { email_verified: false }],
+  ])('refuses a token %s, spending nothing', async (_, extra) => {
+    const email = `unverified-${randomUUID().slice(0, 8)}@partner.example`;
+    const jti = randomUUID();
+    const sessionsBefore = await countRows(verified.db, 'refresh_tokens');
+    await expectRefused(verified, `/?token=${hs(claims(email, { ...extra, jti }))}`, email);
+    expect(await spent(verified, jti)).toBe(false);
+    expect(await countRows(verified.db, 'refresh_tokens')).toBe(sessionsBefore);
+  });
+
+  it('accepts email_verified: true', async () => {
+    const email = 'verified@partner.example';
+    const res = await verified.request('GET', `/?token=${hs(claims(email, { email_verified: true }))}`);
+    expect(res.status).toBe(302);
+    expect(cookieValue(res, 'access_token')).toBeTruthy();
+    expect(await usersWithEmail(verified, email)).toBe(1);
   });
 });
 

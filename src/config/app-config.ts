@@ -46,6 +46,8 @@ export interface SsoSettings {
   audience?: string;
   maxAge: number;
   leeway: number;
+  /** Refuse tokens whose `email_verified` is not `true` (JWT_SSO_REQUIRE_EMAIL_VERIFIED). */
+  requireEmailVerified: boolean;
 }
 
 export interface BootstrapSettings {

@@ -158,6 +158,11 @@ export class EnvSchema {
   JWT_SSO_AUDIENCE_OPTIONAL?: boolean;
 
   @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  JWT_SSO_REQUIRE_EMAIL_VERIFIED?: boolean;
+
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -269,5 +269,16 @@ describe('loadConfig', () => {
       expect(shared.sso.secret).toBe('partner-shared-secret-0123456789');
       expect(problemsOf({ JWT_SSO_AUDIENCE_OPTIONAL: 'perhaps' })).toMatch(/JWT_SSO_AUDIENCE_OPTIONAL/);
     });
+
+    it('reads JWT_SSO_REQUIRE_EMAIL_VERIFIED (default false)', () => {
+      const env = { DATA_DIR: dataDir(), JWT_SECRET: SECRET };
+      expect(loadConfig(env).sso.requireEmailVerified).toBe(false);
+      expect(loadConfig({ ...env, JWT_SSO_REQUIRE_EMAIL_VERIFIED: 'true' }).sso.requireEmailVerified).toBe(
+        true,
+      );
+      expect(problemsOf({ ...env, JWT_SSO_REQUIRE_EMAIL_VERIFIED: 'maybe' })).toMatch(
+        /JWT_SSO_REQUIRE_EMAIL_VERIFIED/,
+      );
+    });
   });
 });
