@@ -675,6 +675,19 @@ describe('JWT_SSO_REQUIRE_EMAIL_VERIFIED=true', () => {
 });
 
 describe('one-time tokens (jti)', () => {
+  it('keeps a spent jti until exp + leeway + 5 minutes of clock skew between instances', async () => {
+    const jti = randomUUID();
+    const exp = now() + 300;
+    const res = await auto.request('GET', `/?token=${hs(claims('kept@partner.example', { jti, exp }))}`);
+    expect(res.status).toBe(302);
+    const { rows } = await auto.db.query(
+      'SELECT extract(epoch FROM expires_at)::int AS expires FROM sso_replay WHERE jti = $1',
+      [jti],
+    );
+    // JWT_SSO_LEEWAY is 30 s; an instance whose clock runs up to 300 s behind still finds the row
+    expect(rows).toEqual([{ expires: exp + 30 + 300 }]);
+  });
+
   it('accepts a jti once, also when re-signed into a different token', async () => {
     const email = 'once@partner.example';
     const jti = randomUUID();

@@ -9,6 +9,16 @@ import { SsoTokenRejected, SsoTokenVerifier } from './sso-token-verifier.js';
 
 const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
 
+/**
+ * How far behind the database's clock an instance's clock may run. Invariant: a spent jti's row outlives every instance's acceptance of
+ * its token. An instance accepts a token until ITS clock passes exp + leeway; the row is deleted once the
+ * DATABASE's clock passes expires_at (sso-landing.repository.ts). An instance whose clock is d behind would
+ * still accept the token d after exp + leeway: had its row gone, that would be a replay. Keeping the row
+ * until exp + leeway + CLOCK_SKEW_MARGIN holds the invariant for any d up to this margin (NTP keeps servers
+ * well within it; RFC 7519 §4.1.4 leaves the skew to the implementer).
+ */
+const CLOCK_SKEW_MARGIN_SECONDS = 5 * 60;
+
 /** A partner token whose signature and claims passed, not yet used: nothing is written until `signIn`. */
 export interface CheckedSsoToken {
   identity: SsoIdentity;
@@ -77,7 +87,7 @@ export class SsoService implements OnModuleInit, OnModuleDestroy {
         : {
             issuer: checked.issuer,
             jti: checked.jti,
-            expiresAt: new Date((checked.exp + this.config.sso.leeway) * 1000),
+            expiresAt: new Date((checked.exp + this.config.sso.leeway + CLOCK_SKEW_MARGIN_SECONDS) * 1000),
           };
     const landed = await this.landings.land({ identity, claim, session }).catch(rethrowUniqueViolation);
     switch (landed.kind) {
