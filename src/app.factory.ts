@@ -10,6 +10,7 @@ import { installJsonParser } from './common/json-body.js';
 import { errorBody } from './common/errors.js';
 import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { SsoEntry } from './sso/sso-entry.js';
 
 export interface CreateAppOptions {
@@ -27,7 +28,7 @@ export async function createApp(
     genReqId: () => randomUUID(),
     // We answer requests that arrive while closing ourselves (below), in the contract's error shape.
     return503OnClosing: false,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   const fastify = adapter.getInstance();
   // Loaded now, not with Nest's plugins: its onRequest hook must parse cookies before the SSO hook below,

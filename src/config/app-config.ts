@@ -2,6 +2,11 @@ export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'RS256' | 'EdDSA';
 export type AsymmetricJwtAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 export type SameSite = 'lax' | 'strict' | 'none';
+/**
+ * Nobody (false), the nearest N proxies (a hop count), or the proxies at these addresses/CIDRs. The client
+ * address is the right-most X-Forwarded-For entry not added by a trusted proxy.
+ */
+export type TrustProxy = false | number | readonly string[];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
 /**
@@ -72,8 +77,8 @@ export interface AppConfigValues {
   sessionCookieSameSite: SameSite;
   bootstrap: BootstrapSettings;
   logLevel: LogLevel;
-  /** Fastify's trustProxy: false, true, or proxy addresses. */
-  trustProxy: boolean | string;
+  /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY; trust-proxy.ts). */
+  trustProxy: TrustProxy;
 }
 
 /**
@@ -94,7 +99,7 @@ export class AppConfig implements AppConfigValues {
   readonly sessionCookieSameSite!: SameSite;
   readonly bootstrap!: BootstrapSettings;
   readonly logLevel!: LogLevel;
-  readonly trustProxy!: boolean | string;
+  readonly trustProxy!: TrustProxy;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);

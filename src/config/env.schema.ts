@@ -207,8 +207,10 @@ export class EnvSchema {
   LOG_LEVEL?: string;
 
   @IsOptional()
-  @Matches(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
-    message: 'must be false, true, or a comma-separated list of proxy addresses/CIDRs',
+  // Each listed address is checked in trust-proxy.ts.
+  @Matches(/^(true|false|[0-9a-zA-Z.:/]+(\s*,\s*[0-9a-zA-Z.:/]+)*)$/, {
+    message:
+      'must be false, true (one proxy), a number of proxies, or a comma-separated list of proxy addresses/CIDRs',
   })
   TRUST_PROXY?: string;
 }

@@ -132,13 +132,28 @@ describe('loadConfig', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('trusts no proxy unless told, and refuses passport with EdDSA', () => {
-    expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET }).trustProxy).toBe(false);
-    expect(
-      loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })
-        .trustProxy,
-    ).toBe('10.0.0.0/8, 127.0.0.1');
-    expect(problemsOf({ TRUST_PROXY: 'everyone' })).toMatch(/TRUST_PROXY/);
+  it('trusts no proxy unless told; true is one proxy, a number that many, a list those addresses', () => {
+    const trust = (value?: string) =>
+      loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: SECRET, ...(value ? { TRUST_PROXY: value } : {}) })
+        .trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('true')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.0/8, 127.0.0.1, ::1, fd00::/8, loopback')).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    expect(problemsOf({ TRUST_PROXY: 'everyone' })).toMatch(/TRUST_PROXY: not an address.*everyone/);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/33' })).toMatch(/TRUST_PROXY: .*10\.0\.0\.0\/33/);
+    expect(problemsOf({ TRUST_PROXY: 'all the proxies' })).toMatch(/TRUST_PROXY/);
+  });
+
+  it('refuses passport with EdDSA', () => {
     expect(problemsOf({ DATA_DIR: dataDir(), JWT_VERIFIER: 'passport', JWT_ALGORITHM: 'EdDSA' })).toMatch(
       /JWT_VERIFIER: passport .* cannot verify EdDSA/,
     );

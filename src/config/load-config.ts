@@ -15,6 +15,7 @@ import {
 import { DevSecretStore } from './dev-secrets.js';
 import { EnvSchema, SECRET_SETTINGS, SETTING_PREFIXES } from './env.schema.js';
 import { ssoProblems } from './sso-rules.js';
+import { parseTrustProxy } from './trust-proxy.js';
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -77,6 +78,7 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
   }
   const ssoAlgorithms = splitList(e.JWT_SSO_ALGORITHM ?? 'HS256');
   problems.push(...ssoProblems(e, production, ssoAlgorithms));
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Production generates nothing and writes nothing into DATA_DIR: every secret it needs was checked
@@ -125,14 +127,8 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       apiToken: e.BOOTSTRAP_API_TOKEN,
     },
     logLevel: (e.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log')) as LogLevel,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
   });
-}
-
-/** Fastify's trustProxy: off unless configured, so X-Forwarded-For cannot be forged to dodge limits. */
-function parseTrustProxy(value: string | undefined): boolean | string {
-  if (value === undefined || value === 'false') return false;
-  return value === 'true' ? true : value;
 }
 
 /** Our tokens' key: only the one the algorithm uses is read (or, in development, generated). */
