@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../../common/errors.js';
 import { normaliseIdentifier } from '../../users/normalise.js';
+import { DummyHash } from '../passwords/dummy-hash.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { SessionsService, type TokenPair } from '../sessions/sessions.service.js';
 import { LoginRepository } from './login.repository.js';
@@ -11,12 +12,6 @@ export const ADDRESS_ATTEMPTS = 50;
 export const THROTTLE_WINDOW_SECONDS = 15 * 60;
 
 const BAD_CREDENTIALS = 'Bad username or password';
-
-// What an unknown account's attempt is verified against, so that it costs what a real one does. The hash of
-// 32 random bytes that were thrown away: nothing verifies against it, and a fixed value spares every
-// start-up a hashing thread just to make one.
-const DUMMY_HASH =
-  '$argon2id$v=19$m=19456,t=2,p=1$3XSDwlKxwL/31tQr/c2FIg$vNabv+mWMFndkyOXOozUtMFnAaov4mok6VR3VnPv8ZE';
 
 /**
  * Password login. Unknown user, wrong password and inactive user fail alike, with the same body and
@@ -32,6 +27,7 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly logins: LoginRepository,
+    private readonly dummyHash: DummyHash,
   ) {}
 
   onModuleInit(): void {
@@ -69,7 +65,8 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
         'Retry-After': String(retryAfter),
       });
     }
-    const matches = await this.hasher.verify(account?.passwordHash ?? DUMMY_HASH, password);
+    const stored = account?.passwordHash ?? (await this.dummyHash.value());
+    const matches = await this.hasher.verify(stored, password);
     if (!account || !account.passwordHash || !matches || !account.user.isActive) {
       throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
     }
