@@ -11,6 +11,7 @@ import { errorBody } from './common/errors.js';
 import { routerErrorHandler } from './common/http-error.filter.js';
 import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { SsoEntry } from './sso/sso-entry.js';
 
 export interface CreateAppOptions {
@@ -31,7 +32,7 @@ export async function createApp(
     genReqId: () => randomUUID(),
     // We answer requests that arrive while closing ourselves (below), in the contract's error shape.
     return503OnClosing: false,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   const fastify = adapter.getInstance();
   // Loaded now, not with Nest's plugins: its onRequest hook must parse cookies before the SSO hook below,

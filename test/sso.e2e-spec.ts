@@ -175,12 +175,26 @@ let pem: TestServer; // RS256 with a PEM public key
 let jwks: TestServer; // ES256 through the test's JWKS server
 let unreachable: TestServer; // ES256 through a JWKS URL that was stopped before the first fetch
 let off: TestServer; // no JWT_SSO_* at all
+// Started by the describe that uses them, so that fewer servers start at once:
+let verified: TestServer; // HS256 with JWT_SSO_REQUIRE_EMAIL_VERIFIED, auto-create on
+let weak: TestServer; // RS256 and ES256 through a JWKS with weak and foreign-curve keys among good ones
+let capped: TestServer; // ES256 through a JWKS URL that answers an endless body
 
 let jwksServer: Server;
 let jwksHits = 0;
 let lureServer: Server;
 let lureHits = 0;
 let lurePort = 0;
+let weakJwksServer: Server;
+let endlessServer: Server;
+/** The endless JWKS answer: when its first byte went out, and when the client closed the connection. */
+const endless = { hits: 0, firstByteAt: 0, closedAt: 0 };
+
+// Keys of the weak server's JWKS: two the verifier must skip, two it must use.
+const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const secp256k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+const goodRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const goodEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 beforeAll(async () => {
   const served = await listen((_req, res) => {
@@ -199,7 +213,6 @@ beforeAll(async () => {
   // A JWKS server that existed and was stopped before the service ever fetched from it.
   const gone = await listen((_req, res) => res.end('{"keys":[]}'));
   await close(gone.server);
-
   [, strict, pem, jwks, unreachable, off] = await Promise.all([
     (async () => {
       auto = await startServer({ JWT_SSO_SECRET: SECRET, JWT_SSO_AUTO_CREATE_USERS: 'true' });
@@ -235,11 +248,22 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([auto, auto2, strict, pem, jwks, unreachable, off].map((s) => s?.stop()));
-  await Promise.all([jwksServer, lureServer].filter(Boolean).map(close));
+  await Promise.all(allServers().map((s) => s?.stop()));
+  await Promise.all([jwksServer, lureServer, weakJwksServer, endlessServer].filter(Boolean).map(close));
 });
 
-const allServers = (): TestServer[] => [auto, auto2, strict, pem, jwks, unreachable, off];
+const allServers = (): TestServer[] => [
+  auto,
+  auto2,
+  strict,
+  pem,
+  jwks,
+  unreachable,
+  off,
+  verified,
+  weak,
+  capped,
+];
 
 /** 401 sso_token_invalid, no cookie, nothing written. */
 async function expectRefused(server: TestServer, path: string, email?: string): Promise<HttpResult> {
@@ -581,7 +605,52 @@ describe('bad tokens: 401 sso_token_invalid, no cookie, no user', () => {
   });
 });
 
+describe('JWT_SSO_REQUIRE_EMAIL_VERIFIED=true', () => {
+  beforeAll(async () => {
+    verified = await startServer({
+      JWT_SSO_SECRET: SECRET,
+      JWT_SSO_AUTO_CREATE_USERS: 'true',
+      JWT_SSO_REQUIRE_EMAIL_VERIFIED: 'true',
+    });
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['without email_verified', {}],
+    ['with email_verified "true" (a string)', { email_verified: 'true' }],
+    ['with email_verified 1', { email_verified: 1 }],
+    ['with email_verified false', { email_verified: false }],
+  ])('refuses a token %s, spending nothing', async (_, extra) => {
+    const email = `unverified-${randomUUID().slice(0, 8)}@partner.example`;
+    const jti = randomUUID();
+    const sessionsBefore = await countRows(verified.db, 'refresh_tokens');
+    await expectRefused(verified, `/?token=${hs(claims(email, { ...extra, jti }))}`, email);
+    expect(await spent(verified, jti)).toBe(false);
+    expect(await countRows(verified.db, 'refresh_tokens')).toBe(sessionsBefore);
+  });
+
+  it('accepts email_verified: true', async () => {
+    const email = 'verified@partner.example';
+    const res = await verified.request('GET', `/?token=${hs(claims(email, { email_verified: true }))}`);
+    expect(res.status).toBe(302);
+    expect(cookieValue(res, 'access_token')).toBeTruthy();
+    expect(await usersWithEmail(verified, email)).toBe(1);
+  });
+});
+
 describe('one-time tokens (jti)', () => {
+  it('keeps a spent jti until exp + leeway + 5 minutes of clock skew between instances', async () => {
+    const jti = randomUUID();
+    const exp = now() + 300;
+    const res = await auto.request('GET', `/?token=${hs(claims('kept@partner.example', { jti, exp }))}`);
+    expect(res.status).toBe(302);
+    const { rows } = await auto.db.query(
+      'SELECT extract(epoch FROM expires_at)::int AS expires FROM sso_replay WHERE jti = $1',
+      [jti],
+    );
+    // JWT_SSO_LEEWAY is 30 s; an instance whose clock runs up to 300 s behind still finds the row
+    expect(rows).toEqual([{ expires: exp + 30 + 300 }]);
+  });
+
   it('accepts a jti once, also when re-signed into a different token', async () => {
     const email = 'once@partner.example';
     const jti = randomUUID();
@@ -792,6 +861,111 @@ describe('asymmetric partner keys', () => {
       `/?token=${asym('ES256', ec.privateKey, claims('closed@partner.example'), { kid: 'k1' })}`,
       'closed@partner.example',
     );
+  });
+
+  describe('unfit JWKS keys and answers', () => {
+    beforeAll(async () => {
+      const weakJwks = await listen((_req, res) => {
+        res.setHeader('content-type', 'application/json');
+        const jwk = (key: KeyObject, kid: string) => ({ ...key.export({ format: 'jwk' }), kid });
+        res.end(
+          JSON.stringify({
+            keys: [
+              jwk(weakRsa.publicKey, 'weak-rsa'),
+              jwk(secp256k1.publicKey, 'k1-curve'),
+              jwk(goodRsa.publicKey, 'good-rsa'),
+              jwk(goodEc.publicKey, 'good-ec'),
+            ],
+          }),
+        );
+      });
+      weakJwksServer = weakJwks.server;
+      // A JSON document that never ends: past the cap at once (300 KiB), then 16 KiB of whitespace every 5 ms
+      // until the client goes away.
+      const endlessJwks = await listen((req, res) => {
+        endless.hits++;
+        res.setHeader('content-type', 'application/json');
+        res.write(`{"keys":[${' '.repeat(300 * 1024)}`);
+        endless.firstByteAt = Date.now();
+        const pad = ' '.repeat(16 * 1024);
+        const timer = setInterval(() => res.write(pad), 5);
+        req.socket.once('close', () => {
+          clearInterval(timer);
+          endless.closedAt = Date.now();
+        });
+      });
+      endlessServer = endlessJwks.server;
+      [weak, capped] = await Promise.all([
+        startServer({
+          JWT_SSO_ALGORITHM: 'RS256,ES256',
+          JWT_SSO_JWKS_URL: `http://127.0.0.1:${weakJwks.port}/jwks.json`,
+          JWT_SSO_AUTO_CREATE_USERS: 'true',
+        }),
+        startServer({
+          JWT_SSO_ALGORITHM: 'ES256',
+          JWT_SSO_JWKS_URL: `http://127.0.0.1:${endlessJwks.port}/jwks.json`,
+          JWT_SSO_AUTO_CREATE_USERS: 'true',
+        }),
+      ]);
+    });
+
+    it('skips JWKS keys that are too weak or on a foreign curve, with a warning, and uses the others', async () => {
+      const from = weak.logs.length;
+      const good = await weak.request(
+        'GET',
+        `/?token=${asym('RS256', goodRsa.privateKey, claims('goodrsa@partner.example'), { kid: 'good-rsa' })}`,
+      );
+      expect(good.status).toBe(302);
+      const goodEcLanding = await weak.request(
+        'GET',
+        `/?token=${asym('ES256', goodEc.privateKey, claims('goodec@partner.example'), { kid: 'good-ec' })}`,
+      );
+      expect(goodEcLanding.status).toBe(302);
+
+      // RFC 7518 §3.3: RSA keys under 2048 bits must not be used
+      await expectRefused(
+        weak,
+        `/?token=${asym('RS256', weakRsa.privateKey, claims('weakrsa@partner.example'), { kid: 'weak-rsa' })}`,
+        'weakrsa@partner.example',
+      );
+      // ES256 is P-256 (RFC 7518 §3.4); a secp256k1 key signs ES256K tokens, which are not accepted
+      await expectRefused(
+        weak,
+        `/?token=${asym('ES256', secp256k1.privateKey, claims('k1@partner.example'), { kid: 'k1-curve' })}`,
+        'k1@partner.example',
+      );
+      // without a kid either: the JWKS still has two usable keys, so no key is guessed
+      await expectRefused(
+        weak,
+        `/?token=${asym('RS256', weakRsa.privateKey, claims('weakrsa@partner.example'))}`,
+        'weakrsa@partner.example',
+      );
+
+      const warnings = weak.logs
+        .slice(from)
+        .filter((l) => levelOf(l) === 'warn')
+        .map(messageOf);
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/Skipping key "weak-rsa" of the partner JWKS: an RSA key of 1024 bits/),
+          expect.stringMatching(/Skipping key "k1-curve" of the partner JWKS: an EC key on secp256k1/),
+        ]),
+      );
+    });
+
+    it('reads at most 256 KiB of a JWKS answer, and hangs up as soon as it is over', async () => {
+      const started = Date.now();
+      const token = asym('ES256', ec.privateKey, claims('endless@partner.example'), { kid: 'k1' });
+      await expectRefused(capped, `/?token=${token}`, 'endless@partner.example');
+      expect(endless.hits).toBe(1);
+      // Reading on until the 3 s fetch timeout would be the uncapped behaviour; over the cap it is
+      // tens of milliseconds. The answer itself did not wait for the timeout either.
+      const deadline = Date.now() + 4000;
+      while (endless.closedAt === 0 && Date.now() < deadline) await sleep(20);
+      expect(endless.closedAt).toBeGreaterThan(0);
+      expect(endless.closedAt - endless.firstByteAt).toBeLessThan(2000);
+      expect(endless.closedAt - started).toBeLessThan(2500);
+    });
   });
 });
 

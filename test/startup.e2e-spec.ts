@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { childrenOf, isAlive, waitUntilGone } from './support/own-postgres.js';
 import { MAIN, startServer, testDataDir, type TestServer, WRITE_TOKEN } from './support/server.js';
@@ -122,8 +123,8 @@ describe('configuration errors stop start-up with a message naming the setting',
 
   function expectRefused(result: { code: number | null; stderr: string; dataDir: string }): void {
     expect(result.code).toBe(1);
-    // it stopped before starting a database
-    expect(existsSync(join(result.dataDir, 'pg'))).toBe(false);
+    // it stopped before starting a database or generating a secret: nothing at all in DATA_DIR
+    expect(readdirSync(result.dataDir)).toEqual([]);
     // a message, not a stack trace
     expect(result.stderr).not.toMatch(/^\s+at /m);
   }
@@ -163,5 +164,81 @@ describe('configuration errors stop start-up with a message naming the setting',
     const result = start({ JWT_SSO_SECRTE: 'x' });
     expectRefused(result);
     expect(result.stderr).toContain('JWT_SSO_SECRTE');
+  });
+
+  describe('partner keys', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://latchkey@db.invalid/latchkey',
+      JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
+    };
+    const spki = { type: 'spki', format: 'pem' } as const;
+
+    it('an RSA JWT_SSO_PUBLIC_KEY under 2048 bits', () => {
+      const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export(spki).toString();
+      const result = start({ JWT_SSO_ALGORITHM: 'RS256', JWT_SSO_PUBLIC_KEY: weak });
+      expectRefused(result);
+      expect(result.stderr).toMatch(/JWT_SSO_PUBLIC_KEY: an RSA key of 1024 bits is too weak/);
+    });
+
+    it('NODE_ENV=production with an http JWT_SSO_JWKS_URL', () => {
+      const result = start({
+        ...production,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_AUDIENCE: 'latchkey',
+        JWT_SSO_JWKS_URL: 'http://partner.example/.well-known/jwks.json',
+      });
+      expectRefused(result);
+      expect(result.stderr).toMatch(/JWT_SSO_JWKS_URL: must be an https URL/);
+    });
+
+    it('NODE_ENV=production with a partner key pair and no JWT_SSO_AUDIENCE', () => {
+      const result = start({
+        ...production,
+        JWT_SSO_ALGORITHM: 'ES256',
+        JWT_SSO_JWKS_URL: 'https://partner.example/.well-known/jwks.json',
+      });
+      expectRefused(result);
+      expect(result.stderr).toMatch(/JWT_SSO_AUDIENCE: required with .*JWT_SSO_AUDIENCE_OPTIONAL=true/);
+    });
+  });
+});
+
+describe('NODE_ENV=production with an asymmetric JWT_ALGORITHM', () => {
+  it('starts with JWT_PRIVATE_KEY and no JWT_SECRET, and writes nothing into DATA_DIR', async () => {
+    const dataDir = testDataDir();
+    const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const t = await startServer({
+      NODE_ENV: 'production',
+      DATA_DIR: dataDir,
+      JWT_ALGORITHM: 'ES256',
+      JWT_PRIVATE_KEY: privateKey,
+      JWT_SECRET: '',
+    });
+    try {
+      const jwks = await t.request('GET', '/.well-known/jwks.json');
+      expect(jwks.status).toBe(200);
+      expect(jwks.body.keys).toEqual([expect.objectContaining({ alg: 'ES256', kty: 'EC' })]);
+      // the refresh-token key comes from the private key: a login and a refresh work without any secret
+      const email = 'prod@startup.example';
+      const password = 'a production password';
+      const created = await t.request('POST', '/api/users', {
+        apiToken: WRITE_TOKEN,
+        body: { email, password },
+      });
+      expect(created.status).toBe(201);
+      const login = await t.request('POST', '/token', { body: { username: email, password } });
+      expect(login.status).toBe(200);
+      const refreshed = await t.request('POST', '/token/refresh', {
+        body: { refresh_token: login.body.refresh_token },
+      });
+      expect(refreshed.status).toBe(200);
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+    expect(readdirSync(dataDir)).toEqual([]);
   });
 });

@@ -1,14 +1,34 @@
 export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'RS256' | 'EdDSA';
+export type AsymmetricJwtAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 export type SameSite = 'lax' | 'strict' | 'none';
+/**
+ * Nobody (false), the nearest N proxies (a hop count), or the proxies at these addresses/CIDRs. The client
+ * address is the right-most X-Forwarded-For entry not added by a trusted proxy.
+ */
+export type TrustProxy = false | number | readonly string[];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
-export interface JwtSettings {
-  algorithm: JwtAlgorithm;
-  /** HS256 key for our own tokens; generated in development when unset. */
-  secret: string;
-  /** PEM private key for an asymmetric algorithm; generated in development when unset. */
-  privateKey?: string;
+/**
+ * The key of our own tokens: an HS256 secret, or a private key for an asymmetric algorithm. Never both:
+ * with an asymmetric algorithm nothing needs a secret (the refresh-token HMAC key is derived from the
+ * private key, signing-keys.ts), so none is read or generated.
+ */
+export type JwtKeySettings =
+  | {
+      algorithm: 'HS256';
+      /** Generated in development when unset. */
+      secret: string;
+      privateKey?: undefined;
+    }
+  | {
+      algorithm: AsymmetricJwtAlgorithm;
+      secret?: undefined;
+      /** PEM; generated in development when unset. */
+      privateKey: string;
+    };
+
+export type JwtSettings = JwtKeySettings & {
   accessTtl: number;
   refreshTtl: number;
   refreshReuseWindow: number;
@@ -17,7 +37,7 @@ export interface JwtSettings {
   issuer: string;
   /** Which library verifies access tokens on requests: fast-jwt (default, measured faster) or passport-jwt. */
   verifier: 'fast-jwt' | 'passport';
-}
+};
 
 export interface SsoSettings {
   secret?: string;
@@ -37,6 +57,8 @@ export interface SsoSettings {
   audience?: string;
   maxAge: number;
   leeway: number;
+  /** Refuse tokens whose `email_verified` is not `true` (JWT_SSO_REQUIRE_EMAIL_VERIFIED). */
+  requireEmailVerified: boolean;
 }
 
 export interface BootstrapSettings {
@@ -61,8 +83,8 @@ export interface AppConfigValues {
   sessionCookieSameSite: SameSite;
   bootstrap: BootstrapSettings;
   logLevel: LogLevel;
-  /** Fastify's trustProxy: false, true, or proxy addresses. */
-  trustProxy: boolean | string;
+  /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY; trust-proxy.ts). */
+  trustProxy: TrustProxy;
 }
 
 /**
@@ -83,7 +105,7 @@ export class AppConfig implements AppConfigValues {
   readonly sessionCookieSameSite!: SameSite;
   readonly bootstrap!: BootstrapSettings;
   readonly logLevel!: LogLevel;
-  readonly trustProxy!: boolean | string;
+  readonly trustProxy!: TrustProxy;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);

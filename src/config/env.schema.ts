@@ -169,6 +169,16 @@ export class EnvSchema {
   JWT_SSO_AUDIENCE?: string;
 
   @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  JWT_SSO_AUDIENCE_OPTIONAL?: boolean;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  JWT_SSO_REQUIRE_EMAIL_VERIFIED?: boolean;
+
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -213,8 +223,10 @@ export class EnvSchema {
   LOG_LEVEL?: string;
 
   @IsOptional()
-  @Matches(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
-    message: 'must be false, true, or a comma-separated list of proxy addresses/CIDRs',
+  // Each listed address is checked in trust-proxy.ts.
+  @Matches(/^(true|false|[0-9a-zA-Z.:/]+(\s*,\s*[0-9a-zA-Z.:/]+)*)$/, {
+    message:
+      'must be false, true (one proxy), a number of proxies, or a comma-separated list of proxy addresses/CIDRs',
   })
   TRUST_PROXY?: string;
 }

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import {
   AppConfig,
   type JwtAlgorithm,
+  type JwtKeySettings,
   type JwtSettings,
   type LogLevel,
   type NodeEnv,
@@ -14,6 +15,8 @@ import {
 } from './app-config.js';
 import { DevSecretStore } from './dev-secrets.js';
 import { EnvSchema, SECRET_SETTINGS, SETTING_PREFIXES } from './env.schema.js';
+import { ssoProblems } from './sso-rules.js';
+import { parseTrustProxy } from './trust-proxy.js';
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -74,10 +77,14 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     problems.push('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
+  const ssoAlgorithms = splitList(e.JWT_SSO_ALGORITHM ?? 'HS256');
+  problems.push(...ssoProblems(e, production, ssoAlgorithms));
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  // Production never reaches the generator: every secret there was checked above.
-  const dev = new DevSecretStore(dataDir);
+  // Production generates nothing and writes nothing into DATA_DIR: every secret it needs was checked
+  // above, and asking the (absent) store for one fails instead of making one.
+  const dev = production ? undefined : new DevSecretStore(dataDir);
   const corsAllowedOrigins = splitList(e.CORS_ALLOWED_ORIGINS);
   return new AppConfig({
     nodeEnv,
@@ -85,11 +92,11 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
     publicUrl,
     dataDir,
     databaseUrl: e.DATABASE_URL,
-    embeddedDbPassword: e.DATABASE_URL ? undefined : dev.embeddedDbPassword(),
+    embeddedDbPassword: e.DATABASE_URL
+      ? undefined
+      : generated(dev, 'DATABASE_URL', (store) => store.embeddedDbPassword()),
     jwt: {
-      algorithm,
-      secret: e.JWT_SECRET ?? dev.jwtSecret(),
-      privateKey: algorithm === 'HS256' ? undefined : (e.JWT_PRIVATE_KEY ?? dev.privateKey(algorithm)),
+      ...jwtKey(e, algorithm, dev),
       accessTtl: e.JWT_ACCESS_TTL ?? 900,
       refreshTtl: e.JWT_REFRESH_TTL ?? 2_592_000,
       refreshReuseWindow: e.JWT_REFRESH_REUSE_WINDOW ?? 10,
@@ -99,7 +106,7 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
     },
     sso: {
       secret: e.JWT_SSO_SECRET,
-      algorithms: splitList(e.JWT_SSO_ALGORITHM ?? 'HS256'),
+      algorithms: ssoAlgorithms,
       publicKey: e.JWT_SSO_PUBLIC_KEY,
       jwksUrl: e.JWT_SSO_JWKS_URL,
       tokenParam: e.JWT_SSO_TOKEN_PARAM ?? 'token',
@@ -113,6 +120,7 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       audience: e.JWT_SSO_AUDIENCE,
       maxAge: e.JWT_SSO_MAX_AGE ?? 3600,
       leeway: e.JWT_SSO_LEEWAY ?? 30,
+      requireEmailVerified: e.JWT_SSO_REQUIRE_EMAIL_VERIFIED ?? false,
     },
     corsAllowedOrigins,
     frameAncestors: e.FRAME_ANCESTORS === undefined ? corsAllowedOrigins : splitList(e.FRAME_ANCESTORS),
@@ -123,14 +131,30 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       apiToken: e.BOOTSTRAP_API_TOKEN,
     },
     logLevel: (e.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log')) as LogLevel,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
   });
 }
 
-/** Fastify's trustProxy: off unless configured, so X-Forwarded-For cannot be forged to dodge limits. */
-function parseTrustProxy(value: string | undefined): boolean | string {
-  if (value === undefined || value === 'false') return false;
-  return value === 'true' ? true : value;
+/** Our tokens' key: only the one the algorithm uses is read (or, in development, generated). */
+function jwtKey(e: EnvSchema, algorithm: JwtAlgorithm, dev: DevSecretStore | undefined): JwtKeySettings {
+  if (algorithm === 'HS256') {
+    return { algorithm, secret: e.JWT_SECRET ?? generated(dev, 'JWT_SECRET', (store) => store.jwtSecret()) };
+  }
+  return {
+    algorithm,
+    privateKey:
+      e.JWT_PRIVATE_KEY ?? generated(dev, 'JWT_PRIVATE_KEY', (store) => store.privateKey(algorithm)),
+  };
+}
+
+/** A development secret from DATA_DIR; without a store (production) a missing secret stops start-up. */
+function generated(
+  dev: DevSecretStore | undefined,
+  setting: string,
+  make: (store: DevSecretStore) => string,
+): string {
+  if (!dev) throw new ConfigError([`${setting}: required when NODE_ENV=production`]);
+  return make(dev);
 }
 
 function splitList(value: string | undefined): string[] {
@@ -175,6 +199,8 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   JWT_SSO_SESSION_CONFLICT: true,
   JWT_SSO_ISSUER: true,
   JWT_SSO_AUDIENCE: true,
+  JWT_SSO_AUDIENCE_OPTIONAL: true,
+  JWT_SSO_REQUIRE_EMAIL_VERIFIED: true,
   JWT_SSO_MAX_AGE: true,
   JWT_SSO_LEEWAY: true,
   CORS_ALLOWED_ORIGINS: true,

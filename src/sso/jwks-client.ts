@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { partnerKeyAlgorithms } from './partner-key-rules.js';
 
 const FETCH_TIMEOUT_MS = 3000;
 const MAX_AGE_MS = 10 * 60 * 1000;
@@ -10,7 +11,8 @@ const MAX_BYTES = 256 * 1024;
 
 interface CachedKey {
   pem: string;
-  alg?: string;
+  /** The JWS algorithms it may verify: its `alg` when the JWKS names one, else all its type and size fit. */
+  algorithms: string[];
 }
 
 /**
@@ -52,36 +54,76 @@ export class JwksClient {
 
   private async fetchKeys(now: number): Promise<void> {
     this.lastAttempt = now;
+    // Aborts the download (timeout, or a body over the cap), not only our waiting for it.
+    const abort = new AbortController();
     try {
       const response = await fetch(this.url, {
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
         redirect: 'error',
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const text = await response.text();
-      if (text.length > MAX_BYTES) throw new Error('JWKS document too large');
-      const document = JSON.parse(text) as { keys?: unknown };
+      const document = JSON.parse(await readCapped(response, MAX_BYTES, abort)) as { keys?: unknown };
       if (!Array.isArray(document.keys)) throw new Error('no "keys" array');
       const keys = new Map<string, CachedKey>();
       document.keys.forEach((jwk: JsonWebKey & { kid?: unknown; alg?: unknown; use?: unknown }, i) => {
         if (jwk.use !== undefined && jwk.use !== 'sig') return;
         if (jwk.d !== undefined) return; // a private key has no business in a JWKS; never use one
-        try {
-          const pem = createPublicKey({ key: jwk, format: 'jwk' })
-            .export({ type: 'spki', format: 'pem' })
-            .toString();
-          const kid = typeof jwk.kid === 'string' ? jwk.kid : `#${i}`;
-          keys.set(kid, { pem, alg: typeof jwk.alg === 'string' ? jwk.alg : undefined });
-        } catch {
-          this.logger.warn(`Skipping an unusable key in the partner JWKS (index ${i})`);
+        const kid = typeof jwk.kid === 'string' ? jwk.kid : `#${i}`;
+        const usable = this.usable(jwk);
+        if (typeof usable === 'string') {
+          this.logger.warn(`Skipping key ${JSON.stringify(kid.slice(0, 64))} of the partner JWKS: ${usable}`);
+          return;
         }
+        keys.set(kid, usable);
       });
       this.keys = keys;
       this.fetchedAt = now;
     } catch (error) {
+      abort.abort();
       // Keep serving the keys we had: a partner outage should not log everyone out of SSO at once.
       this.logger.warn(`Cannot fetch the partner JWKS: ${(error as Error).message}`);
       if (now - this.fetchedAt > 4 * MAX_AGE_MS) this.keys = new Map();
     }
+  }
+
+  /** The key as we keep it, or why it is skipped (unreadable, too weak, on a foreign curve, …). */
+  private usable(jwk: JsonWebKey & { alg?: unknown }): CachedKey | string {
+    let key;
+    try {
+      key = createPublicKey({ key: jwk, format: 'jwk' });
+    } catch {
+      return 'not a readable public key';
+    }
+    const fits = partnerKeyAlgorithms(key);
+    if (typeof fits === 'string') return fits;
+    const alg = typeof jwk.alg === 'string' ? jwk.alg : undefined;
+    if (alg !== undefined && !fits.includes(alg)) return `its alg ${alg.slice(0, 16)} does not fit the key`;
+    return { pem: key.export({ type: 'spki', format: 'pem' }).toString(), algorithms: alg ? [alg] : fits };
+  }
+}
+
+/**
+ * The body as text, counted while it streams: past `max` bytes the download is aborted at once, so an
+ * endless or huge answer costs us at most `max` bytes of memory, and the connection is closed.
+ */
+async function readCapped(response: Response, max: number, abort: AbortController): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > max) {
+    abort.abort();
+    throw new Error('JWKS document too large');
+  }
+  if (!response.body) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    size += value.byteLength;
+    if (size > max) {
+      abort.abort();
+      throw new Error('JWKS document too large');
+    }
+    chunks.push(value);
   }
 }

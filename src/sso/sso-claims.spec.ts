@@ -47,6 +47,26 @@ describe('mapSsoClaims', () => {
     expect(mapSsoClaims(payload, base)).toBe(reason);
   });
 
+  describe('with JWT_SSO_REQUIRE_EMAIL_VERIFIED', () => {
+    const required = { ...base, requireEmailVerified: true };
+
+    it.each([[{}], [{ email_verified: 'true' }], [{ email_verified: 1 }], [{ email_verified: null }]])(
+      'refuses %j',
+      (extra) => {
+        expect(mapSsoClaims({ email: 'a@example.com', ...extra }, required)).toBe(
+          'the email is not verified',
+        );
+      },
+    );
+
+    it('accepts email_verified: true (and without the setting, a token that says nothing)', () => {
+      expect(mapSsoClaims({ email: 'a@example.com', email_verified: true }, required)).toMatchObject({
+        email: 'a@example.com',
+      });
+      expect(mapSsoClaims({ email: 'a@example.com' }, base)).toMatchObject({ email: 'a@example.com' });
+    });
+  });
+
   it('drops unusable names instead of failing the login', () => {
     expect(
       mapSsoClaims({ email: 'a@example.com', first_name: 'A\u0000B', last_name: 'x'.repeat(500) }, base),

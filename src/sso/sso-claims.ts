@@ -20,6 +20,9 @@ export function mapSsoClaims(payload: Record<string, unknown>, settings: SsoSett
   if (problem) return `the ${settings.emailClaim} claim ${problem}`;
   if (payload.email_verified === false || payload.email_verified === 'false')
     return 'the email is not verified';
+  // OpenID Connect Core §5.1: email_verified is a JSON boolean. Required, only `true` says the partner
+  // checked the address: absent, "true" or 1 is a partner that did not say so.
+  if (settings.requireEmailVerified && payload.email_verified !== true) return 'the email is not verified';
   return {
     email,
     firstName: name(payload[settings.firstNameClaim]),

@@ -4,6 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { AppConfig, type SsoSettings } from '../config/app-config.js';
 import { ACCESS_TOKEN_TYPE } from '../auth/tokens/access-tokens.js';
 import { JwksClient } from './jwks-client.js';
+import { partnerKeyAlgorithms } from './partner-key-rules.js';
 
 /** Which check refused a partner token; logged (never the token) and used to pick the error code. */
 export type SsoCheck =
@@ -50,7 +51,8 @@ const HMAC = /^HS(256|384|512)$/;
 export class SsoTokenVerifier {
   readonly enabled: boolean;
   private readonly settings: SsoSettings;
-  private readonly publicKeyPem?: string;
+  /** JWT_SSO_PUBLIC_KEY, with the algorithms it fits (checked at boot: load-config, partner-key-rules). */
+  private readonly publicKey?: { pem: string; algorithms: string[] };
   private readonly jwks?: JwksClient;
   /** HS* tokens, with the shared secret (made a key once). */
   private readonly hmacVerifier?: (token: string) => Record<string, unknown>;
@@ -60,11 +62,9 @@ export class SsoTokenVerifier {
   constructor(config: AppConfig) {
     this.settings = config.sso;
     const { secret, publicKey, jwksUrl, algorithms, leeway, issuer, audience } = config.sso;
-    this.publicKeyPem = publicKey
-      ? createPublicKey(publicKey).export({ type: 'spki', format: 'pem' }).toString()
-      : undefined;
+    this.publicKey = publicKey ? partnerPublicKey(publicKey) : undefined;
     this.jwks = jwksUrl ? new JwksClient(jwksUrl) : undefined;
-    this.enabled = Boolean(secret || this.publicKeyPem || this.jwks);
+    this.enabled = Boolean(secret || this.publicKey || this.jwks);
     if (!this.enabled) return;
     const rules = {
       // fast-jwt checks iss/aud only when present: a configured rule must also make the claim required,
@@ -84,7 +84,7 @@ export class SsoTokenVerifier {
         ...rules,
       });
     }
-    if ((this.publicKeyPem || this.jwks) && publicKeyAlgorithms.length > 0) {
+    if ((this.publicKey || this.jwks) && publicKeyAlgorithms.length > 0) {
       this.publicKeyVerifier = createVerifier({
         key: async ({ header }: { header: { alg?: unknown; kid?: unknown } }) => this.publicKeyFor(header),
         algorithms: publicKeyAlgorithms as never,
@@ -166,14 +166,22 @@ export class SsoTokenVerifier {
 
   private async publicKeyFor(header: { alg?: unknown; kid?: unknown }): Promise<string> {
     const alg = String(header.alg);
-    if (this.publicKeyPem) return this.publicKeyPem;
     const kid = typeof header.kid === 'string' ? header.kid : undefined;
-    const key = await this.jwks?.keyFor(kid);
+    const key = this.publicKey ?? (await this.jwks?.keyFor(kid));
     if (!key) throw new SsoTokenRejected('key', `no partner key for kid ${kid ?? '(none)'}`);
-    if (key.alg !== undefined && key.alg !== alg)
-      throw new SsoTokenRejected('key', `key ${kid ?? ''} is for ${key.alg}`);
+    // An EC key verifies only its curve's algorithm (RFC 7518 §3.4), an RSA key only RS*/PS*.
+    if (!key.algorithms.includes(alg))
+      throw new SsoTokenRejected('key', `key ${kid ?? ''} is not for ${alg}`);
     return key.pem;
   }
+}
+
+function partnerPublicKey(pem: string): { pem: string; algorithms: string[] } {
+  const key = createPublicKey(pem);
+  const algorithms = partnerKeyAlgorithms(key);
+  // Unreachable after loadConfig, which refuses such a key with the reason; kept so no path trusts one.
+  if (typeof algorithms === 'string') throw new Error(`JWT_SSO_PUBLIC_KEY: ${algorithms}`);
+  return { pem: key.export({ type: 'spki', format: 'pem' }).toString(), algorithms };
 }
 
 function decodeHeader(token: string): { alg?: unknown; typ?: unknown } {

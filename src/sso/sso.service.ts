@@ -9,8 +9,14 @@ import { mapSsoClaims, type SsoIdentity } from './sso-claims.js';
 import { SsoTokenRejected, SsoTokenVerifier } from './sso-token-verifier.js';
 
 const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
-// Instances' clocks may disagree: a replay row outlives the token's own acceptance (exp + leeway) by this
-// much, so that no instance whose clock is behind can still accept the token once its row is gone.
+/**
+ * How far behind the database's clock an instance's clock may run. Invariant: a spent jti's row outlives
+ * every instance's acceptance of its token. An instance accepts a token until ITS clock passes exp + leeway;
+ * the row is deleted once the DATABASE's clock passes its expires_at (ReplayRepository). An instance whose
+ * clock is d behind would still accept the token d after exp + leeway: had its row gone, that would be a
+ * replay. Keeping the row this much longer holds the invariant for any d up to it (NTP keeps servers well
+ * within it; RFC 7519 §4.1.4 leaves the skew to the implementer).
+ */
 const REPLAY_CLOCK_MARGIN_SECONDS = 5 * 60;
 
 /** A partner token whose signature and claims passed, not yet used: nothing is written until `signIn`. */

@@ -421,7 +421,7 @@ export class UsersRepository {
     return (await this.findById(id)) ? { kind: 'admin' } : { kind: 'not_found' };
   }
 
-  /** Creates or updates the bootstrap admin (local, active, admin, with this password hash). */
+  /** Creates or updates an admin (local, active, admin, with this password hash): `cli admin:create`. */
   async upsertAdmin(email: string, passwordHash: string | undefined): Promise<void> {
     await this.db.query(
       `INSERT INTO users (email, username, is_admin, is_active, source, password_hash)
@@ -433,6 +433,29 @@ export class UsersRepository {
           OR EXCLUDED.password_hash IS NOT NULL`,
       [email, passwordHash ?? null],
     );
+  }
+
+  /**
+   * Creates the bootstrap admin unless an account has this email: true when this call created it. Never
+   * touches an existing row, and concurrent starts create one (ON CONFLICT DO NOTHING, no prior SELECT).
+   */
+  async insertAdminIfAbsent(email: string, passwordHash: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `INSERT INTO users (email, username, is_admin, is_active, source, password_hash)
+       VALUES ($1, $1, true, true, 'local', $2)
+       ON CONFLICT (email) DO NOTHING
+       RETURNING id`,
+      [email, passwordHash],
+    );
+    return rows.length === 1;
+  }
+
+  async statusByEmail(email: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
+    const rows: { is_active: boolean; is_admin: boolean }[] = await this.db.query(
+      `SELECT is_active, is_admin FROM users WHERE email = $1`,
+      [email],
+    );
+    return rows[0] && { isActive: rows[0].is_active, isAdmin: rows[0].is_admin };
   }
 
   async statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {

@@ -26,6 +26,10 @@ export type Writer = 'admin' | 'api_token';
 
 export type SyncStatus = 'created' | 'updated' | 'unchanged';
 
+/** What BOOTSTRAP_ADMIN_* found: the admin created now, or an account (as it stands) left alone. */
+export type AdminBootstrap =
+  { email: string; created: true } | { email: string; created: false; isActive?: boolean; isAdmin?: boolean };
+
 export interface SyncResult {
   created: number;
   updated: number;
@@ -188,11 +192,26 @@ export class UsersService {
     return this.users.hasAdmin();
   }
 
-  /** Creates or updates the admin named by BOOTSTRAP_ADMIN_EMAIL; the password is re-hashed only when it changed. */
+  /**
+   * BOOTSTRAP_ADMIN_*: creates this admin when no account has the email. An existing account is left as
+   * it is, whatever it became since: an operator who deactivated or demoted it, or changed its password,
+   * must not see the next deploy undo that. (`cli admin:create`, an explicit act, is `ensureAdmin`.)
+   */
+  async createAdminIfAbsent(rawEmail: string, password: string): Promise<AdminBootstrap> {
+    const email = adminEmail(rawEmail);
+    // Looked up first only to spare every restart an argon2 hash; the INSERT alone decides.
+    const existing = await this.users.statusByEmail(email);
+    if (existing) return { email, created: false, ...existing };
+    if (await this.users.insertAdminIfAbsent(email, await this.hasher.hash(password))) {
+      return { email, created: true };
+    }
+    // Another instance created it between our two statements.
+    return { email, created: false, ...(await this.users.statusByEmail(email)) };
+  }
+
+  /** `cli admin:create`: creates or updates (re-activates, promotes) the admin; re-hashes only a new password. */
   async ensureAdmin(rawEmail: string, password: string): Promise<void> {
-    const email = normaliseEmail(rawEmail);
-    const problem = emailProblem(email);
-    if (problem) throw new Error(`BOOTSTRAP_ADMIN_EMAIL: ${problem}`);
+    const email = adminEmail(rawEmail);
     const stored = await this.users.passwordHashOf(email);
     const unchanged = stored !== null && (await this.hasher.verify(stored, password));
     await this.users.upsertAdmin(email, unchanged ? undefined : await this.hasher.hash(password));
@@ -232,4 +251,11 @@ function adminsRefused(emails: readonly string[], items: readonly SyncItem[], bu
     'API tokens cannot create, change or deactivate administrator accounts; nothing was written',
     problems,
   );
+}
+
+function adminEmail(rawEmail: string): string {
+  const email = normaliseEmail(rawEmail);
+  const problem = emailProblem(email);
+  if (problem) throw new Error(`BOOTSTRAP_ADMIN_EMAIL: ${problem}`);
+  return email;
 }

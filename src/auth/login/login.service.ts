@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '../../common/errors.js';
 import { normaliseIdentifier } from '../../users/normalise.js';
 import { UsersRepository } from '../../users/users.repository.js';
+import { DummyHash } from '../passwords/dummy-hash.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { SessionsService, type SignedIn } from '../sessions/sessions.service.js';
 import { LoginThrottleRepository, type ThrottleCount } from './login-throttle.repository.js';
@@ -22,12 +23,6 @@ const SLOWDOWN_STEP_MS = 100;
 const MAX_SLOWDOWN_MS = 3000;
 
 const BAD_CREDENTIALS = 'Bad username or password';
-
-// What an unknown account's attempt is verified against, so that it costs what a real one does. The hash of
-// 32 random bytes that were thrown away: nothing verifies against it, and a fixed value spares every
-// start-up a hashing thread just to make one.
-const DUMMY_HASH =
-  '$argon2id$v=19$m=19456,t=2,p=1$3XSDwlKxwL/31tQr/c2FIg$vNabv+mWMFndkyOXOozUtMFnAaov4mok6VR3VnPv8ZE';
 
 export interface LoginAttempt {
   identifier: string;
@@ -51,6 +46,7 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly users: UsersRepository,
     private readonly throttle: LoginThrottleRepository,
+    private readonly dummyHash: DummyHash,
   ) {}
 
   onModuleInit(): void {
@@ -83,7 +79,8 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     await this.enforceLimits(counts.get(keys.pair), counts.get(keys.address), counts.get(keys.account));
 
     const account = await this.users.findForLogin(typed);
-    const matches = await this.hasher.verify(account?.passwordHash ?? DUMMY_HASH, attempt.password);
+    const stored = account?.passwordHash ?? (await this.dummyHash.value());
+    const matches = await this.hasher.verify(stored, attempt.password);
     if (!account || !account.passwordHash || !matches || !account.user.isActive) {
       throw new DomainError('invalid_credentials', BAD_CREDENTIALS);
     }
