@@ -81,9 +81,7 @@ it('a deactivated bootstrap admin stays deactivated across restarts and cannot s
     expect(
       logged(b, /Account root@bootstrap\.example exists \(active: false, admin: true\): left alone/),
     ).toHaveLength(1);
-    const { rows } = await b.db.query(`SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1`, [
-      row.id,
-    ]);
+    const { rows } = await b.db.query(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1`, [row.id]);
     expect(rows[0].n).toBe(1); // the session of the first start only
   });
 });
