@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { pgError } from '../database/pg-error.js';
+import { isUniqueViolation, pgError } from '../database/pg-error.js';
 import { queryRows } from '../database/query-rows.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
@@ -170,6 +170,18 @@ interface WrittenUser {
 // PostgreSQL error codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 3;
+
+/**
+ * A deadlock or serialization failure; or, once, a username clash: two concurrent creates of one email
+ * both insert `username = email`, and only the email index arbitrates ON CONFLICT, so the second can fail
+ * on the username index before it sees the first's row. Written again, the row is there and the conflict
+ * arm takes it. Once only: a username that another user really has fails the same way every time.
+ */
+function worthRetrying(error: unknown, attempt: number): boolean {
+  const { code } = pgError(error);
+  if (code !== undefined && RETRYABLE.has(code)) return true;
+  return attempt === 1 && isUniqueViolation(error, 'users_username_key');
+}
 
 @Injectable()
 export class UsersRepository {
@@ -484,8 +496,7 @@ export class UsersRepository {
       try {
         return await this.db.transaction(work);
       } catch (error) {
-        const { code } = pgError(error);
-        if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw error;
+        if (attempt >= MAX_ATTEMPTS || !worthRetrying(error, attempt)) throw error;
       }
     }
   }
