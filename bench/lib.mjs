@@ -51,6 +51,13 @@ export async function startPostgres() {
   };
 }
 
+// Which checkout's build `startLatchkey` runs: this one, or another one for side-by-side rows (BENCH_AGAINST).
+let latchkeyRoot = ROOT;
+
+export function useBuild(root) {
+  latchkeyRoot = root;
+}
+
 /**
  * The built server (`dist/src/main.js`) on a free port against `databaseUrl`, resolved once /health
  * answers. `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each instance there when it stops.
@@ -64,9 +71,9 @@ export async function startLatchkey(databaseUrl, env = {}) {
     : [];
   const child = spawnTracked(
     process.execPath,
-    [...LATCHKEY_NODE_FLAGS, ...profile, join(ROOT, 'dist/src/main.js')],
+    [...LATCHKEY_NODE_FLAGS, ...profile, join(latchkeyRoot, 'dist/src/main.js')],
     {
-      cwd: ROOT,
+      cwd: latchkeyRoot,
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',

@@ -3,6 +3,7 @@
 // on 127.0.0.1, and every process started is stopped by PID, also on failure or Ctrl-C.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareBuilds } from './compare.mjs';
 import { machineLine, ROOT, SECONDS, startPostgres } from './lib.mjs';
 import { loginScenario } from './login.mjs';
 import { p99UnderLoginScenario } from './p99-under-login.mjs';
@@ -72,7 +73,10 @@ try {
     const t = Date.now();
     let others = NaN;
     try {
-      const { result, othersCores } = await withOthersCpu(() => SCENARIOS[name](ctx));
+      const scenario = SCENARIOS[name];
+      const { result, othersCores } = await withOthersCpu(() =>
+        process.env.BENCH_AGAINST ? compareBuilds(scenario, ctx, process.env.BENCH_AGAINST) : scenario(ctx),
+      );
       others = othersCores;
       rows.push(...result);
     } catch (error) {
@@ -116,7 +120,8 @@ process.stdout.write(`\n${summary}\n`);
 process.stderr.write(`bench: done in ${total.toFixed(0)} s\n`);
 // A soak alone writes its own file (bench/results-soak.md) and leaves the main table as it was.
 // BENCH_RESULTS names another file: the smoke test (test/bench-smoke.e2e-spec.ts) must not overwrite the table.
-if (names.some((n) => n !== 'soak')) {
+// A comparison of two builds (BENCH_AGAINST) is printed only, unless BENCH_RESULTS names a file for it.
+if (names.some((n) => n !== 'soak') && (!process.env.BENCH_AGAINST || process.env.BENCH_RESULTS)) {
   const file = process.env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results.md');
   writeFileSync(file, `# Benchmark results\n\n${summary}\n`);
 }

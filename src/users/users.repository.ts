@@ -217,43 +217,71 @@ export class UsersRepository {
   }
 
   /**
-   * Finds (or, with `create`, creates) the user a partner token names, refreshes the names it brings and
-   * records the login, in the landing's transaction. Refused in the same statement, with nothing written:
-   * an inactive user, and an admin unless `allowAdmins`. Concurrent first landings of one email make one
-   * user (the unique email index, through ON CONFLICT).
+   * Finds (or, with `create`, creates) the users partner tokens name, refreshes the names they bring and
+   * records the login, in the landings' transaction: one outcome per identity, in order (their emails are
+   * distinct). Refused in the same statement, with nothing written for them: an inactive user, and an admin
+   * unless `allowAdmins`. Concurrent first landings of one email make one user (the unique email index,
+   * through ON CONFLICT); rows are written in email order, so two concurrent batches lock their common rows
+   * in the same order.
    */
-  async signInFromSso(tx: EntityManager, identity: SsoIdentity, rules: SsoSignInRules): Promise<SsoSignIn> {
-    // The names the landing brings, NULL for none: kept stored then. A new row stores '' for a missing name,
+  async signInManyFromSso(
+    tx: EntityManager,
+    identities: readonly SsoIdentity[],
+    rules: SsoSignInRules,
+  ): Promise<SsoSignIn[]> {
+    if (identities.length === 0) return [];
+    // The names a landing brings, NULL for none: kept stored then. A new row stores '' for a missing name,
     // and a mapped name is never '', so '' in EXCLUDED means "none given".
     const [first, last] = rules.create
       ? [`NULLIF(EXCLUDED.first_name, '')`, `NULLIF(EXCLUDED.last_name, '')`]
-      : ['$2::text', '$3::text'];
+      : ['i.first_name', 'i.last_name'];
     const names = `first_name = COALESCE(${first}, u.first_name), last_name = COALESCE(${last}, u.last_name),
       updated_at = CASE WHEN u.first_name IS DISTINCT FROM COALESCE(${first}, u.first_name)
                           OR u.last_name IS DISTINCT FROM COALESCE(${last}, u.last_name)
                         THEN now() ELSE u.updated_at END,
       last_login_at = now()`;
     const admitted = `u.is_active AND (NOT u.is_admin OR $4)`;
-    const params = [identity.email, identity.firstName ?? null, identity.lastName ?? null, rules.allowAdmins];
-    const [row] = await queryRows<UserRow & { created: boolean }>(
+    const input = `unnest($1::text[], $2::text[], $3::text[]) AS i(email, first_name, last_name)`;
+    const emails = identities.map((identity) => identity.email);
+    const rows = await queryRows<UserRow & { created: boolean }>(
       tx,
       rules.create
         ? `INSERT INTO users AS u (email, username, first_name, last_name, source, last_login_at)
-           VALUES ($1, $1, COALESCE($2, ''), COALESCE($3, ''), 'sso', now())
+           SELECT i.email, i.email, COALESCE(i.first_name, ''), COALESCE(i.last_name, ''), 'sso', now()
+             FROM ${input} ORDER BY i.email
            ON CONFLICT (email) DO UPDATE SET ${names} WHERE ${admitted}
            RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`
-        : `UPDATE users AS u SET ${names} WHERE u.email = $1 AND ${admitted}
+        : `UPDATE users AS u SET ${names} FROM ${input}
+            WHERE u.email = i.email AND ${admitted}
            RETURNING ${USER_COLUMNS_OF_U}, false AS created`,
-      params,
+      [
+        emails,
+        identities.map((identity) => identity.firstName ?? null),
+        identities.map((identity) => identity.lastName ?? null),
+        rules.allowAdmins,
+      ],
     );
-    if (row) return { kind: 'signed_in', user: toUser(row), created: row.created };
-    const [found] = await queryRows<{ is_active: boolean }>(
-      tx,
-      `SELECT is_active FROM users WHERE email = $1`,
-      [identity.email],
-    );
-    if (!found) return { kind: 'unknown' };
-    return { kind: found.is_active ? 'admin' : 'inactive' };
+    const signedIn = new Map(rows.map((row) => [row.email, row]));
+    const refusedEmails = emails.filter((email) => !signedIn.has(email));
+    const refused =
+      refusedEmails.length === 0
+        ? new Map<string, boolean>()
+        : new Map(
+            (
+              await queryRows<{ email: string; is_active: boolean }>(
+                tx,
+                `SELECT email, is_active FROM users WHERE email = ANY($1::text[])`,
+                [refusedEmails],
+              )
+            ).map((row) => [row.email, row.is_active]),
+          );
+    return emails.map((email): SsoSignIn => {
+      const row = signedIn.get(email);
+      if (row) return { kind: 'signed_in', user: toUser(row), created: row.created };
+      const active = refused.get(email);
+      if (active === undefined) return { kind: 'unknown' };
+      return { kind: active ? 'admin' : 'inactive' };
+    });
   }
 
   /**

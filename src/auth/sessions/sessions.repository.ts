@@ -80,25 +80,30 @@ interface TokenRow {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Writes a new session and its first refresh token, in the caller's sign-in transaction. */
-  async start(tx: EntityManager, session: NewSession): Promise<void> {
-    const { token } = session;
+  /** Writes new sessions and their first refresh tokens, in the caller's sign-in transaction. */
+  async start(tx: EntityManager, sessions: readonly NewSession[]): Promise<void> {
+    if (sessions.length === 0) return;
+    const column = <V>(value: (session: NewSession) => V): V[] => sessions.map(value);
     await tx.query(
-      `WITH started AS (
+      `WITH s AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[],
+                              $6::uuid[], $7::uuid[], $8::timestamptz[], $9::timestamptz[])
+           AS s(id, user_id, method, user_agent, expires_at, token_id, access_jti, issued_at, token_expires_at)),
+       started AS (
          INSERT INTO sessions (id, user_id, sign_in_method, user_agent, expires_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id)
+         SELECT id, user_id, method, user_agent, expires_at FROM s)
        INSERT INTO refresh_tokens (id, session_id, access_jti, issued_at, expires_at)
-       SELECT $6, id, $7, $8, $9 FROM started`,
+       SELECT token_id, id, access_jti, issued_at, token_expires_at FROM s`,
       [
-        session.id,
-        session.userId,
-        session.method,
-        session.userAgent,
-        session.expiresAt,
-        token.id,
-        token.accessJti,
-        token.issuedAt,
-        earlier(token.expiresAt, session.expiresAt),
+        column((s) => s.id),
+        column((s) => s.userId),
+        column((s) => s.method),
+        column((s) => s.userAgent),
+        column((s) => s.expiresAt),
+        column((s) => s.token.id),
+        column((s) => s.token.accessJti),
+        column((s) => s.token.issuedAt),
+        column((s) => earlier(s.token.expiresAt, s.expiresAt)),
       ],
     );
   }

@@ -71,19 +71,48 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     userAgent: string | undefined,
     authenticate: Authenticate,
   ): Promise<SignedIn> {
+    const [outcome] = await this.signInMany(method, [userAgent], async (tx) => [await authenticate(tx)]);
+    if (outcome instanceof DomainError) throw outcome;
+    return outcome;
+  }
+
+  /**
+   * `signIn` for several people at once, in one transaction (SSO landings that arrive together): one user
+   * agent per person, and `authenticate` answers each one's subject, or the error that refuses them (the
+   * others still sign in). Throwing rolls everything back.
+   */
+  async signInMany(
+    method: SignInMethod,
+    userAgents: readonly (string | undefined)[],
+    authenticate: (tx: EntityManager) => Promise<(TokenSubject | DomainError)[]>,
+  ): Promise<(SignedIn | DomainError)[]> {
     return this.db.transaction(async (tx) => {
-      const subject = await authenticate(tx);
+      const subjects = await authenticate(tx);
       const now = epochNow();
-      const session = {
-        id: randomUUID(),
-        userId: subject.id,
-        method,
-        userAgent: (userAgent ?? '').slice(0, MAX_USER_AGENT),
-        expiresAt: new Date((now + this.config.jwt.sessionMaxAge) * 1000),
-        token: this.draft(now),
-      };
-      await this.sessions.start(tx, session);
-      return this.credentials({ sessionId: session.id, method, subject, token: session.token });
+      const started = subjects.map((subject, i) =>
+        subject instanceof DomainError
+          ? subject
+          : {
+              subject,
+              session: {
+                id: randomUUID(),
+                userId: subject.id,
+                method,
+                userAgent: (userAgents[i] ?? '').slice(0, MAX_USER_AGENT),
+                expiresAt: new Date((now + this.config.jwt.sessionMaxAge) * 1000),
+                token: this.draft(now),
+              },
+            },
+      );
+      await this.sessions.start(
+        tx,
+        started.flatMap((s) => (s instanceof DomainError ? [] : [s.session])),
+      );
+      return started.map((s) =>
+        s instanceof DomainError
+          ? s
+          : this.credentials({ sessionId: s.session.id, method, subject: s.subject, token: s.session.token }),
+      );
     });
   }
 

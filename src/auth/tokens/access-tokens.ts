@@ -56,6 +56,11 @@ const HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
 // bounded by their bytes rather than their count, since a token may be up to MAX_TOKEN_LENGTH long.
 const VERIFIED_CACHE_BYTES = 16 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES = 512;
+// Tokens the verifier refused (a wrong signature, a malformed or expired token: refusals that never turn
+// into a success), in a cache of their own so that they cannot push valid entries out: a client or an
+// attacker sending the same bad token again is answered without verifying it again.
+const REFUSED_CACHE_BYTES = 4 * 1024 * 1024;
+const REFUSED_TTL_MS = 60_000;
 
 type Verified = { header: AccessTokenHeader; payload: AccessClaims };
 
@@ -80,6 +85,7 @@ export class AccessTokens {
   private readonly signer: (payload: Record<string, unknown>) => string;
   private readonly verifier: (token: string) => Verified;
   private readonly verified: LRUCache<string, Verified>;
+  private readonly refused: LRUCache<string, DomainError>;
   private readonly kid?: string;
   readonly ttl: number;
 
@@ -107,6 +113,11 @@ export class AccessTokens {
     this.verified = new LRUCache<string, Verified>({
       maxSize: VERIFIED_CACHE_BYTES,
       sizeCalculation: (_, token) => token.length + ENTRY_OVERHEAD_BYTES,
+    });
+    this.refused = new LRUCache<string, DomainError>({
+      maxSize: REFUSED_CACHE_BYTES,
+      sizeCalculation: (_, token) => token.length + ENTRY_OVERHEAD_BYTES,
+      ttl: REFUSED_TTL_MS,
     });
   }
 
@@ -137,14 +148,20 @@ export class AccessTokens {
     refuseOversized(token);
     const hit = this.verified.get(token);
     if (hit && hit.payload.exp * 1000 > Date.now()) return hit.payload;
+    const refusedBefore = this.refused.get(token);
+    if (refusedBefore) throw refusedBefore;
     let decoded: Verified;
     const stackLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
       decoded = this.verifier(token);
     } catch (error) {
-      if (error instanceof TokenError && error.code === TokenError.codes.expired) throw EXPIRED_ACCESS_TOKEN;
-      throw INVALID_ACCESS_TOKEN;
+      const refusal =
+        error instanceof TokenError && error.code === TokenError.codes.expired
+          ? EXPIRED_ACCESS_TOKEN
+          : INVALID_ACCESS_TOKEN;
+      this.refused.set(token, refusal);
+      throw refusal;
     } finally {
       Error.stackTraceLimit = stackLimit;
     }
