@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '../database/query-rows.js';
+import { preparedRows } from '../database/prepared-rows.js';
 
 /** A partner token's one-time id: (iss, jti), kept until the token could no longer be accepted anyway. */
 export interface SpentClaim {
@@ -27,7 +27,7 @@ export class ReplayRepository {
    */
   async spend(tx: EntityManager, claims: readonly SpentClaim[]): Promise<Set<string>> {
     if (claims.length === 0) return new Set();
-    const rows = await queryRows<{ issuer: string; jti: string }>(
+    const rows = await preparedRows<{ issuer: string; jti: string }>(
       tx,
       `INSERT INTO sso_replay (issuer, jti, expires_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])

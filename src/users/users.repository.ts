@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUniqueViolation, pgError } from '../database/pg-error.js';
+import { preparedRows } from '../database/prepared-rows.js';
 import { queryRows } from '../database/query-rows.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
@@ -243,7 +244,7 @@ export class UsersRepository {
     const admitted = `u.is_active AND (NOT u.is_admin OR $4)`;
     const input = `unnest($1::text[], $2::text[], $3::text[]) AS i(email, first_name, last_name)`;
     const emails = identities.map((identity) => identity.email);
-    const rows = await queryRows<UserRow & { created: boolean }>(
+    const rows = await preparedRows<UserRow & { created: boolean }>(
       tx,
       rules.create
         ? `INSERT INTO users AS u (email, username, first_name, last_name, source, last_login_at)

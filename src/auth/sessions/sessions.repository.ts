@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, IsNull, MoreThan } from 'typeorm';
+import { preparedRows } from '../../database/prepared-rows.js';
 import { queryRows } from '../../database/query-rows.js';
 import type { SignInMethod, TokenSubject } from '../tokens/access-tokens.js';
 import { type RevokedReason, Session } from './session.entity.js';
@@ -84,7 +85,8 @@ export class SessionsRepository {
   async start(tx: EntityManager, sessions: readonly NewSession[]): Promise<void> {
     if (sessions.length === 0) return;
     const column = <V>(value: (session: NewSession) => V): V[] => sessions.map(value);
-    await tx.query(
+    await preparedRows(
+      tx,
       `WITH s AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[],
                               $6::uuid[], $7::uuid[], $8::timestamptz[], $9::timestamptz[])
