@@ -33,6 +33,11 @@ export class SessionsTable1795700000000 implements MigrationInterface {
              min(issued_at), max(issued_at), max(expires_at), max(revoked_at),
              CASE WHEN bool_or(revoked_at IS NOT NULL) THEN 'ended' END
         FROM refresh_tokens GROUP BY family_id`);
+    // Deactivation did not end sessions before this migration: those of a user inactive now end here, so
+    // that a reactivation after the upgrade revives none of them.
+    await q.query(`
+      UPDATE sessions s SET revoked_at = now(), revoked_reason = 'user_changed'
+        FROM users u WHERE u.id = s.user_id AND NOT u.is_active AND s.revoked_at IS NULL`);
     await q.query(`ALTER TABLE refresh_tokens RENAME COLUMN family_id TO session_id`);
     await q.query(`ALTER INDEX refresh_tokens_family_idx RENAME TO refresh_tokens_session_idx`);
     await q.query(`

@@ -11,6 +11,12 @@ const CHANNEL = 'latchkey_user_status';
 const TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
 const RECONNECT_MS = 2_000;
+// A LISTEN connection only receives, so a flow that a firewall or a failover dropped without closing it
+// looks like a quiet one. A query every HEARTBEAT_MS proves it alive; the cache is trusted only while the
+// last proof is recent, so a silently dead connection costs at most TRUSTED_FOR_MS of stale answers.
+const HEARTBEAT_MS = 1_000;
+const HEARTBEAT_TIMEOUT_MS = 1_000;
+const TRUSTED_FOR_MS = HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS + 500;
 
 interface Entry {
   status: SessionStatus | undefined;
@@ -34,6 +40,9 @@ export class SessionStatusCache implements OnModuleInit, OnModuleDestroy {
   private listening = false;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private lastAlive = 0;
+  private beating = false;
   // Bumped by every change: a lookup that started before one must not cache its (maybe stale) answer.
   private epoch = 0;
 
@@ -49,25 +58,28 @@ export class SessionStatusCache implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.listen();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeatTimer);
     await this.listener?.end().catch(() => undefined);
   }
 
   /** The session's status, or undefined when there is no such session. */
   async get(sessionId: string): Promise<SessionStatus | undefined> {
     const cached = this.entries.get(sessionId);
-    if (this.listening && cached && Date.now() - cached.at < TTL_MS) return cached.status;
+    if (this.trusted() && cached && Date.now() - cached.at < TTL_MS) return cached.status;
     const pending = this.inFlight.get(sessionId);
     if (pending) return pending;
     const startedIn = this.epoch;
     const lookup = this.sessions
       .statusOf(sessionId)
       .then((status) => {
-        if (this.listening && startedIn === this.epoch) this.remember(sessionId, status);
+        if (this.trusted() && startedIn === this.epoch) this.remember(sessionId, status);
         return status;
       })
       .finally(() => {
@@ -110,6 +122,8 @@ export class SessionStatusCache implements OnModuleInit, OnModuleDestroy {
 
   private forgetUsers(userIds: readonly string[]): void {
     this.epoch++;
+    // A lookup in flight for a session not indexed yet may belong to one of these users: none is joined.
+    this.inFlight.clear();
     for (const userId of userIds) {
       for (const id of [...(this.sessionsOfUser.get(userId) ?? [])]) {
         this.drop(id);
@@ -136,6 +150,7 @@ export class SessionStatusCache implements OnModuleInit, OnModuleDestroy {
     const client = new pg.Client({
       connectionString: this.connectionString(),
       connectionTimeoutMillis: 3000,
+      keepAlive: true,
     });
     client.on('notification', (message) => this.onNotification(message.payload));
     client.on('error', () => this.lost(client));
@@ -147,10 +162,38 @@ export class SessionStatusCache implements OnModuleInit, OnModuleDestroy {
       // Anything cached before this point may have missed a notification.
       this.clear();
       this.listening = true;
+      this.lastAlive = Date.now();
     } catch (error) {
       this.logger.warn(`Cannot LISTEN for user and session changes (${(error as Error).message}); retrying`);
       await client.end().catch(() => undefined);
       this.scheduleReconnect();
+    }
+  }
+
+  private trusted(): boolean {
+    return this.listening && Date.now() - this.lastAlive < TRUSTED_FOR_MS;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const client = this.listener;
+    if (!client || this.beating) return;
+    this.beating = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer')), HEARTBEAT_TIMEOUT_MS);
+        }),
+      ]);
+      if (this.listener === client) this.lastAlive = Date.now();
+    } catch (error) {
+      this.logger.warn(`The LISTEN connection did not answer (${(error as Error).message})`);
+      this.lost(client);
+      void client.end().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+      this.beating = false;
     }
   }
 

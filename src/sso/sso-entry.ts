@@ -79,19 +79,20 @@ export class SsoEntry {
       // Login CSRF: a link from another site must not silently swap the person signed in here for someone
       // else. Keycloak answers the same way; signing out first is one click on the profile page.
       const current = await this.sessions.resolve(request, reply);
-      if (current && current.email !== checked.identity.email) {
-        if (this.config.sso.sessionConflict === 'refuse') {
-          throw new DomainError(
-            'session_conflict',
-            `You are signed in as ${current.email}, and this sign-in link is for another account. ` +
-              'Sign out first, then open the link again.',
-          );
-        }
-        // `switch`: the partner is the authority on who is at the keyboard (a shared computer); the old
-        // session ends before the new one starts, so it cannot be picked up again from this browser.
-        await this.sessions.end(current);
+      const replaced = current && current.email !== checked.identity.email ? current : undefined;
+      if (replaced && this.config.sso.sessionConflict === 'refuse') {
+        throw new DomainError(
+          'session_conflict',
+          `You are signed in as ${replaced.email}, and this sign-in link is for another account. ` +
+            'Sign out first, then open the link again.',
+        );
       }
-      this.cookies.set(reply, await this.sso.signIn(checked, request.headers['user-agent']));
+      const signedIn = await this.sso.signIn(checked, request.headers['user-agent']);
+      // `switch`: the partner is the authority on who is at the keyboard (a shared computer). The old
+      // session ends once the new one exists, never for a landing that was refused (a replayed token, an
+      // admin, an inactive user), so a spent link cannot be used to sign people out.
+      if (replaced) await this.sessions.end(replaced);
+      this.cookies.set(reply, signedIn);
       return reply.redirect(
         redirectTarget(request.url, this.config.sso.tokenParam, next, this.config.publicUrl, fallback),
         302,

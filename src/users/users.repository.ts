@@ -365,6 +365,16 @@ export class UsersRepository {
     return rows.map((r) => Number(r.index));
   }
 
+  /** Which of these emails are admin accounts. */
+  async adminEmailsAmong(emails: readonly string[]): Promise<string[]> {
+    const rows = await queryRows<{ email: string }>(
+      this.db.manager,
+      `SELECT email FROM users WHERE email = ANY($1::text[]) AND is_admin`,
+      [emails],
+    );
+    return rows.map((row) => row.email);
+  }
+
   /** Stored password hashes of these emails (users without a password are left out). */
   async passwordHashesOf(emails: string[]): Promise<Map<string, string>> {
     if (emails.length === 0) return new Map();

@@ -70,6 +70,13 @@ export class UsersService {
    */
   async sync(input: SyncInput, writer: Writer): Promise<SyncResult> {
     const { items } = input;
+    if (writer === 'api_token') {
+      // Refused before any password is looked at: verifying a given password against an admin's hash first
+      // would answer the same 403 a hash sooner for the right one, an unthrottled oracle. The statements
+      // below refuse admins again, for a promotion made in between.
+      const admins = await this.users.adminEmailsAmong(items.map((item) => item.email));
+      if (admins.length > 0) throw adminsRefused(admins, items, input.bulk);
+    }
     const rows = await this.withPasswordHashes(items);
     const source: UserSource = writer === 'api_token' ? 'sync' : 'local';
     // Taken usernames are looked for only once the upsert has hit one (and rolled back): a lookup of

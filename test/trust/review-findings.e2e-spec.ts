@@ -15,8 +15,9 @@ import { type HttpResult, startServer, type TestServer, WRITE_TOKEN } from '../s
 import { createTestDatabase } from '../support/test-db.js';
 
 /**
- * Findings of the security review of e3654bf..review (session model rewrite and the fixes that came with
- * it). Each test states what the service should do and FAILS on the reviewed code.
+ * Findings of the adversarial review of this round's change (the session model rewrite and the fixes that
+ * came with it). Each test states what the service should do; each failed on the reviewed code (7 of 7)
+ * and holds the fix now.
  */
 
 function median(values: number[]): number {

@@ -6,6 +6,7 @@ import { UsersRepository } from '../../users/users.repository.js';
 import { DummyHash } from '../passwords/dummy-hash.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { SessionsService, type SignedIn } from '../sessions/sessions.service.js';
+import { clientAddressKey } from './client-address.js';
 import { LoginThrottleRepository, type ThrottleCount } from './login-throttle.repository.js';
 
 /**
@@ -67,9 +68,10 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
   async login(attempt: LoginAttempt): Promise<SignedIn> {
     const typed = normaliseIdentifier(attempt.identifier);
     // Keyed by what was typed, whether or not such an account exists: the limit reveals nothing.
+    const client = clientAddressKey(attempt.clientAddress);
     const keys = {
-      pair: `pair:${attempt.clientAddress}|${typed}`,
-      address: `address:${attempt.clientAddress}`,
+      pair: `pair:${client}|${typed}`,
+      address: `address:${client}`,
       account: `account:${typed}`,
     };
     const counts = await this.throttle.count(
@@ -102,8 +104,9 @@ export class LoginService implements OnModuleInit, OnModuleDestroy {
     const over: ThrottleCount[] = [];
     if (pair && pair.failures > PAIR_ATTEMPTS) over.push(pair);
     if (address && address.failures > ADDRESS_ATTEMPTS) over.push(address);
-    // An address whose only attempt in the window is this one has no failures: it is never locked out.
-    if (account && account.failures > ACCOUNT_ATTEMPTS && (address?.failures ?? 0) > 1) over.push(account);
+    // An address that has not failed on this account in the window (this attempt is its first) is never
+    // locked out, whoever else behind it (a NAT, an office) mistyped their own password.
+    if (account && account.failures > ACCOUNT_ATTEMPTS && (pair?.failures ?? 0) > 1) over.push(account);
     if (over.length > 0) {
       this.logger.warn({ msg: 'Login throttled' });
       throw new DomainError('rate_limited', 'Too many login attempts; try again later', undefined, {
