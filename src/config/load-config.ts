@@ -212,3 +212,6 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   BOOTSTRAP_API_TOKEN: true,
   LOG_LEVEL: true,
 };
+
+/** Every setting's name, as the environment spells it (the docs test holds README and .env.example to it). */
+export const SETTING_NAMES: readonly string[] = Object.keys(SETTINGS);
