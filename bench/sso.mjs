@@ -80,7 +80,7 @@ export async function ssoScenario({ pg: pgServer }) {
           `${int(LOGINS)} one-time tokens per run on ${CONNECTIONS} connections (after ${int(WARM_UP)} ` +
           'unmeasured ones), all answered 302; ' +
           'a landing also verifies the JWT, spends its jti (sso_replay row) and starts a session ' +
-          '(refresh-token row); landings that arrive together share one statement and one commit; ' +
+          '(a sessions row and its refresh-token row); landings that arrive together share one transaction; ' +
           'better of 2 alternated runs of each side. CPU in cores (of 2) — ' +
           `Latchkey run: ${latchkey.cpu}; upsert run: ${upsert.cpu}`,
       }),
@@ -91,7 +91,7 @@ export async function ssoScenario({ pg: pgServer }) {
         baselineValue: rate(prepared, 'upserts/s'),
         ratio: ratio(latchkey.rps / prepared.rps),
         notes:
-          'reference: Latchkey prepares its landing statement on each connection (one generic plan); ' +
+          'reference: Latchkey prepares its landing statements on each connection; ' +
           `the baseline above sends its upsert unnamed, as pg does by default. CPU: ${prepared.cpu}`,
       }),
     ];
