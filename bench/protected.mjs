@@ -27,8 +27,8 @@ export async function protectedScenario({ pg }) {
       () => withBare('none', 'HS256', SECRET, server.issuer, get),
       higherRps,
     );
-    // The refused path, alternated with the accepted one: a token whose signature is wrong (each request
-    // verifies it afresh: failures are never cached) must cost no more than a valid one.
+    // The refused path, alternated with the accepted one: a token whose signature is wrong must cost no more
+    // than a valid one (each is verified once, then answered from its own cache).
     const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
     const { a: refused, b: accepted } = await alternate(
       2,
@@ -57,7 +57,7 @@ export async function protectedScenario({ pg }) {
         baselineValue: rate(accepted),
         ratio: ratio(refused.rps / accepted.rps),
         target: { op: '≥', value: 1, actual: refused.rps / accepted.rps },
-        notes: `${CONNECTIONS} connections; better of 2 alternated runs of each; failures are not cached`,
+        notes: `${CONNECTIONS} connections; better of 2 alternated runs of each; refusals and successes have caches of their own`,
       }),
       row({
         path,

@@ -10,7 +10,7 @@ import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
 import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
 import { hasScope, type Principal, type UserPrincipal } from './principal.js';
 import { SessionCookies } from './session-cookies.js';
-import { invalid, refuseOversized } from './tokens/access-tokens.js';
+import { AccessTokens, invalid, refuseOversized } from './tokens/access-tokens.js';
 
 /**
  * The one global guard (APP_GUARD): a route is open only when marked `@Public()`. Every other route
@@ -38,6 +38,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiTokens: ApiTokensService,
     private readonly principals: AccessPrincipals,
+    private readonly tokens: AccessTokens,
     private readonly cookies: SessionCookies,
     private readonly passport: PassportJwtGuard,
     private readonly config: AppConfig,
@@ -80,7 +81,8 @@ export class AuthGuard implements CanActivate {
     return rule;
   }
 
-  private async authenticate(request: FastifyRequest, context: ExecutionContext): Promise<Principal> {
+  /** Synchronous up to the first query, for the same reason as `userFrom`. */
+  private authenticate(request: FastifyRequest, context: ExecutionContext): Promise<Principal> {
     const header = request.headers.authorization;
     if (header === undefined) {
       const cookie = this.cookies.accessToken(request);
@@ -93,23 +95,32 @@ export class AuthGuard implements CanActivate {
     switch (scheme.toLowerCase()) {
       case 'bearer':
         return this.userFrom(credentials, context);
-      case 'token': {
-        const principal = await this.apiTokens.authenticate(credentials);
-        if (principal) return principal;
-        throw INVALID_API_TOKEN;
-      }
+      case 'token':
+        return this.apiTokenPrincipal(credentials);
       default:
         throw UNSUPPORTED_SCHEME;
     }
   }
 
-  /** A valid access token of a user who still exists and is active; admin rights as they are now. */
-  private async userFrom(token: string, context: ExecutionContext): Promise<UserPrincipal> {
-    if (this.config.jwt.verifier === 'passport') {
-      refuseOversized(token);
-      await this.passport.canActivate(context);
-      return context.switchToHttp().getRequest<FastifyRequest & { user: UserPrincipal }>().user;
-    }
-    return this.principals.fromToken(token);
+  private async apiTokenPrincipal(value: string): Promise<Principal> {
+    const principal = await this.apiTokens.authenticate(value);
+    if (principal) return principal;
+    throw INVALID_API_TOKEN;
+  }
+
+  /**
+   * A valid access token of a user who still exists and is active; admin rights as they are now. The token
+   * is verified before the first `await`: a refusal then travels through as few promises as a missing
+   * header does (a 401 costs no more than a 200).
+   */
+  private userFrom(token: string, context: ExecutionContext): Promise<UserPrincipal> {
+    if (this.config.jwt.verifier === 'passport') return this.passportUser(token, context);
+    return this.principals.fromClaims(this.tokens.verify(token));
+  }
+
+  private async passportUser(token: string, context: ExecutionContext): Promise<UserPrincipal> {
+    refuseOversized(token);
+    await this.passport.canActivate(context);
+    return context.switchToHttp().getRequest<FastifyRequest & { user: UserPrincipal }>().user;
   }
 }

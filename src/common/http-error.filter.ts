@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { mapError } from './error-mapping.js';
+import { DomainError } from './errors.js';
 
 /** The one place where any failure becomes an HTTP answer (contract §7). */
 @Catch()
@@ -13,12 +14,36 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
+interface PreparedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  json: string;
+}
+
+// A coded error's JSON answer never changes: made once per error object. The refusals the guard and the
+// token verifier throw are such objects, made once at start-up, so a 401 costs no more than a 200.
+const answers = new WeakMap<DomainError, PreparedAnswer>();
+
 export function sendError(
   error: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
   logger: Logger,
 ): void {
+  if (error instanceof DomainError && !reply.sent && !wantsHtml(request)) {
+    let answer = answers.get(error);
+    if (!answer) {
+      const { status, headers, body } = mapError(error);
+      answer = { status, headers: { 'cache-control': 'no-store', ...headers }, json: JSON.stringify(body) };
+      answers.set(error, answer);
+    }
+    void reply
+      .status(answer.status)
+      .headers(answer.headers)
+      .type('application/json; charset=utf-8')
+      .send(answer.json);
+    return;
+  }
   const mapped = mapError(error);
   if (mapped.unexpected) {
     logger.error(

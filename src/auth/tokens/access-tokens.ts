@@ -57,10 +57,9 @@ const HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
 const VERIFIED_CACHE_BYTES = 16 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES = 512;
 // Tokens the verifier refused (a wrong signature, a malformed or expired token: refusals that never turn
-// into a success), in a cache of their own so that they cannot push valid entries out: a client or an
-// attacker sending the same bad token again is answered without verifying it again.
+// into a success, so they need no expiry), in a cache of their own so that they cannot push valid entries
+// out: a client or an attacker sending the same bad token again is answered without verifying it again.
 const REFUSED_CACHE_BYTES = 4 * 1024 * 1024;
-const REFUSED_TTL_MS = 60_000;
 
 type Verified = { header: AccessTokenHeader; payload: AccessClaims };
 
@@ -109,7 +108,7 @@ export class AccessTokens {
       cache: false,
     });
     // Revocation is checked per request against the session-status cache, so a hit never outlives a
-    // logout or a deactivation; an entry lives no longer than its token (its ttl, set in `verify`).
+    // logout or a deactivation; a hit past its token's `exp` is not used (`verify`).
     this.verified = new LRUCache<string, Verified>({
       maxSize: VERIFIED_CACHE_BYTES,
       sizeCalculation: (_, token) => token.length + ENTRY_OVERHEAD_BYTES,
@@ -117,7 +116,6 @@ export class AccessTokens {
     this.refused = new LRUCache<string, DomainError>({
       maxSize: REFUSED_CACHE_BYTES,
       sizeCalculation: (_, token) => token.length + ENTRY_OVERHEAD_BYTES,
-      ttl: REFUSED_TTL_MS,
     });
   }
 
@@ -166,7 +164,7 @@ export class AccessTokens {
       Error.stackTraceLimit = stackLimit;
     }
     if (!this.isOurs(decoded.header, decoded.payload)) throw INVALID_ACCESS_TOKEN;
-    this.verified.set(token, decoded, { ttl: Math.max(1, decoded.payload.exp * 1000 - Date.now()) });
+    this.verified.set(token, decoded);
     return decoded.payload;
   }
 
