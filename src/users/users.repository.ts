@@ -66,13 +66,21 @@ const UPSERT_COLUMN: Record<UpsertField, string> = {
 };
 
 /**
- * The statement that writes rows which all name `fields` (besides the email): an `INSERT … ON CONFLICT
- * (email)`, whose conflict arm catches a row that exists or that another transaction inserted meanwhile.
- * Rows that exist first take a plain `UPDATE` (the conflict arm locks each row before updating it, which
- * costs a bulk update about a fifth more). With `protectAdmins` (the writer is an API token) neither arm
- * touches an admin's row: the condition is in the statement, judged on the row it locks.
+ * How a batch is written, picked in upsertMany (for a batch of a chunk or more, by whether any of its emails
+ * exists):
+ * - `insert`: a plain `INSERT`, for rows that are all new. `ON CONFLICT` confirms its speculative insertion
+ *   row by row (bench: bulk sync, insert 3.9 s against 4.9 s per 100,000 users, side by side); a row that
+ *   another transaction inserted meanwhile fails it on the email index, and the batch is written again as
+ *   an upsert. It writes no existing row, so it never touches an admin's.
+ * - `upsert`: an `INSERT … ON CONFLICT (email)`, whose conflict arm catches a row that exists or that
+ *   another transaction inserted meanwhile. Rows that exist first take a plain `UPDATE` (the conflict arm
+ *   locks each row before updating it, which costs a bulk update about a fifth more). With `protectAdmins`
+ *   (the writer is an API token) neither arm touches an admin's row: the condition is in the statement,
+ *   judged on the row it locks.
  */
-function upsertSql(fields: UpsertField[], protectAdmins: boolean): string {
+type WriteMode = 'insert' | 'upsert';
+
+function upsertSql(fields: UpsertField[], mode: WriteMode, protectAdmins: boolean): string {
   const input = `WITH i AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[])
         AS i(email, username, first_name, last_name, is_active, password_hash))`;
@@ -81,6 +89,7 @@ function upsertSql(fields: UpsertField[], protectAdmins: boolean): string {
            COALESCE(i.is_active, true), i.password_hash, $7
       FROM i`;
   const returning = `RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`;
+  if (mode === 'insert') return `${input} ${insert} ${returning}`;
   if (fields.length === 0) return `${input} ${insert} ON CONFLICT (email) DO NOTHING ${returning}`;
   const columns = fields.map((field) => UPSERT_COLUMN[field]);
   const set = (from: string): string =>
@@ -408,10 +417,38 @@ export class UsersRepository {
       if (group) group.push(row);
       else byFields.set(key, [row]);
     }
+    // The plain INSERT pays for its probe's extra query only on a batch of a chunk or more; a smaller one
+    // (a single user above all) is written as an upsert straight away.
+    if (sorted.length < UPSERT_CHUNK_ROWS || (await this.anyExists(sorted.map((r) => r.email)))) {
+      return this.writeBatch(sorted, byFields, source, 'upsert', protectAdmins);
+    }
+    return this.writeBatch(sorted, byFields, source, 'insert', protectAdmins).catch((error: unknown) => {
+      // Another request inserted one of these emails since the probe: write the batch again as an upsert.
+      if (!isUniqueViolation(error, 'users_email_key')) throw error;
+      return this.writeBatch(sorted, byFields, source, 'upsert', protectAdmins);
+    });
+  }
+
+  private async anyExists(emails: string[]): Promise<boolean> {
+    const [{ existing }] = await queryRows<{ existing: boolean }>(
+      this.db.manager,
+      `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AS existing`,
+      [emails],
+    );
+    return existing;
+  }
+
+  private writeBatch(
+    sorted: UpsertRow[],
+    byFields: Map<string, UpsertRow[]>,
+    source: UserSource,
+    mode: WriteMode,
+    protectAdmins: boolean,
+  ): Promise<UpsertOutcome> {
     return this.inTransaction(async (tx) => {
       const statements: Promise<WrittenUser[]>[] = [];
       for (const [key, group] of byFields) {
-        const sql = upsertSql(key === '' ? [] : (key.split(',') as UpsertField[]), protectAdmins);
+        const sql = upsertSql(key === '' ? [] : (key.split(',') as UpsertField[]), mode, protectAdmins);
         for (let start = 0; start < group.length; start += UPSERT_CHUNK_ROWS) {
           const chunk = group.slice(start, start + UPSERT_CHUNK_ROWS);
           statements.push(

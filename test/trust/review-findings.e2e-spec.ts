@@ -72,8 +72,10 @@ describe('F1: an API token guessing admin passwords through the sync API', () =>
       right.push(r.ms);
       wrong.push(w.ms);
     }
-    // On the reviewed code a wrong guess takes about twice as long (one extra argon2id per item).
-    expect(median(wrong)).toBeLessThan(median(right) * 1.3);
+    // On the reviewed code a wrong guess took one argon2id per item longer: 12 hashes on 2 threads, about
+    // 90 ms here (460 against 250 ms). Compared as a difference, not a ratio: refused before any hashing,
+    // both answers take a few milliseconds, and a ratio of two small numbers is mostly noise.
+    expect(median(wrong) - median(right)).toBeLessThan(40);
   }, 60_000);
 });
 
