@@ -11,7 +11,15 @@ import {
   uniqueEmail,
 } from '../support/actors.js';
 import { cookieHeader, cookieLogin, jwtPayload } from '../support/session.js';
-import { type HttpResult, startServer, type TestServer, WRITE_TOKEN } from '../support/server.js';
+import {
+  type HttpResult,
+  runCli,
+  startServer,
+  TEST_JWT_SECRET,
+  type TestServer,
+  testDataDir,
+  WRITE_TOKEN,
+} from '../support/server.js';
 
 /**
  * Contract §3: signing out means signed out. A logout, a password change, an email change, a deactivation
@@ -116,6 +124,19 @@ describe('changes to the user end every session', () => {
           apiToken: WRITE_TOKEN,
           body: { email: p.email, is_active: false },
         }),
+    ],
+    [
+      'a password change by the CLI (admin:create on an existing admin)',
+      async (p) => {
+        await a.db.query('UPDATE users SET is_admin = true WHERE id = $1', [p.id]);
+        const cli = await runCli(
+          ['admin:create', '--email', p.email],
+          { DATABASE_URL: a.databaseUrl, JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: testDataDir() },
+          `${PASSWORD} from the CLI\n`,
+        );
+        expect({ code: cli.code, stderr: cli.stderr }).toEqual({ code: 0, stderr: '' });
+        return { status: 200 } as HttpResult;
+      },
     ],
     [
       'a password change in plain SQL',
