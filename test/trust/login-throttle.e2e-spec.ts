@@ -97,3 +97,36 @@ describe('many addresses guessing one account', () => {
     expect(clean.status).toBe(200);
   }, 20_000);
 });
+
+// Found by the adversarial review of this round's change (review-findings.e2e-spec.ts has the others).
+describe('review findings F3 and F4', () => {
+  it('F3: one IPv6 /64 (one home connection) is one client: its 6th guess at an account is 429', async () => {
+    const victim = await newPerson(t, { admin: true });
+    for (let i = 0; i < 5; i++)
+      expectError(await attempt(victim.email, `wrong ${i}`, '2001:db8:7:7::1'), 401, 'invalid_credentials');
+    expectError(await attempt(victim.email, 'wrong 5', '2001:db8:7:7::1'), 429, 'rate_limited');
+    // Another address of the same /64 (the attacker's own prefix holds 2^64 of them): a fresh budget.
+    expectError(await attempt(victim.email, 'wrong 6', '2001:db8:7:7::2'), 429, 'rate_limited');
+    // The same host, written out in full (or as ::ffff:a.b.c.d, or with a port): a fresh budget too.
+    expectError(await attempt(victim.email, 'wrong 7', '2001:db8:7:7:0:0:0:1'), 429, 'rate_limited');
+  });
+
+  it("F4: after a spray of the account from elsewhere, a colleague's typo behind the same NAT does not lock the owner out", async () => {
+    const victim = await newPerson(t);
+    const colleague = await newPerson(t);
+    // The attacker: 20 addresses, 5 wrong guesses each (below every per-address limit): 100 failures.
+    for (let round = 0; round < 5; round++) {
+      const res = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          attempt(victim.email, `spray ${round}.${i}`, `192.0.2.${i + 1}`),
+        ),
+      );
+      expect(res.every((r) => r.status === 401)).toBe(true);
+    }
+    // The office NAT 198.51.100.77: a colleague mistypes their own password once.
+    expectError(await attempt(colleague.email, 'typo', '198.51.100.77'), 401, 'invalid_credentials');
+    // The owner, from the office, with the right password; nobody at this address ever guessed at it.
+    const owner = await attempt(victim.email, PASSWORD, '198.51.100.77');
+    expect(owner.status).toBe(200);
+  }, 60_000);
+});

@@ -145,64 +145,8 @@ describe('F2: a refused SSO landing under JWT_SSO_SESSION_CONFLICT=switch', () =
   });
 });
 
-// ---------------------------------------------------------------------------------------------------------
-// F3/F4. Login throttling keys on the client address exactly as written (LoginService.login: keys.pair and
-// keys.address are `${attempt.clientAddress}`), so every IPv6 address of one /64 (and every spelling of one
-// address) is a fresh client; and the account-wide lock (ACCOUNT_ATTEMPTS) applies to an address with any
-// earlier failure, whoever failed and for whichever account.
-// ---------------------------------------------------------------------------------------------------------
-describe('F3/F4: login throttling (TRUST_PROXY=true, the proxy writes the client address)', () => {
-  let t: TestServer;
-
-  beforeAll(async () => {
-    t = await startServer({ TRUST_PROXY: 'true' });
-  });
-
-  afterAll(async () => {
-    await t?.stop();
-  });
-
-  beforeEach(async () => {
-    await t.db.query('DELETE FROM login_throttle');
-  });
-
-  function attempt(username: string, password: string, address: string): Promise<HttpResult> {
-    return t.request('POST', '/token', {
-      body: { username, password },
-      headers: { 'x-forwarded-for': address },
-    });
-  }
-
-  it('F3: one IPv6 /64 (one home connection) is one client: its 6th guess at an account is 429', async () => {
-    const victim = await newPerson(t, { admin: true });
-    for (let i = 0; i < 5; i++)
-      expectError(await attempt(victim.email, `wrong ${i}`, '2001:db8:7:7::1'), 401, 'invalid_credentials');
-    expectError(await attempt(victim.email, 'wrong 5', '2001:db8:7:7::1'), 429, 'rate_limited');
-    // Another address of the same /64 (the attacker's own prefix holds 2^64 of them): a fresh budget.
-    expectError(await attempt(victim.email, 'wrong 6', '2001:db8:7:7::2'), 429, 'rate_limited');
-    // The same host, written out in full (or as ::ffff:a.b.c.d, or with a port): a fresh budget too.
-    expectError(await attempt(victim.email, 'wrong 7', '2001:db8:7:7:0:0:0:1'), 429, 'rate_limited');
-  });
-
-  it("F4: after a spray of the account from elsewhere, one colleague's typo behind the same NAT locks the owner out", async () => {
-    const victim = await newPerson(t);
-    const colleague = await newPerson(t);
-    // The attacker: 20 addresses, 5 wrong guesses each (below every per-address limit): 100 failures.
-    for (let round = 0; round < 5; round++) {
-      const res = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          attempt(victim.email, `spray ${round}.${i}`, `192.0.2.${i + 1}`),
-        ),
-      );
-      expect(res.every((r) => r.status === 401)).toBe(true);
-    }
-    // The office NAT 198.51.100.77: a colleague mistypes their own password once.
-    expectError(await attempt(colleague.email, 'typo', '198.51.100.77'), 401, 'invalid_credentials');
-    // The owner, from the office, with the right password; nobody at this address ever guessed at it.
-    const owner = await attempt(victim.email, PASSWORD, '198.51.100.77');
-    expect(owner.status).toBe(200);
-  }, 60_000);
-});
+// F3/F4 (login limits keyed on the address as written; a NAT colleague's typo locking the owner out) are in
+// login-throttle.e2e-spec.ts, beside the other login limits and on the same server.
 
 // ---------------------------------------------------------------------------------------------------------
 // F5. Sessions of users who were deactivated before the upgrade come back when they are reactivated.
