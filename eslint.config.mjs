@@ -30,6 +30,65 @@ export default tseslint.config(
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
+    // HTTP at the edge (docs/architecture.md): only the http/ part of a feature, and the bootstrap that
+    // builds the Fastify app, know Fastify; services and repositories take and return plain values, and
+    // only the modules (the wiring) and the bootstrap import from http/.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/http/**', 'src/main.ts', 'src/app.factory.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fastify', '@fastify/*', '@nestjs/platform-fastify'],
+              message: 'Only http/ files may use Fastify: pass plain values to services.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/http/**', 'src/main.ts', 'src/app.factory.ts', 'src/**/*.module.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fastify', '@fastify/*', '@nestjs/platform-fastify'],
+              message: 'Only http/ files may use Fastify: pass plain values to services.',
+            },
+            {
+              group: ['**/http/*', '**/http/**'],
+              message: 'The arrows point one way: http → service → repository.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // A repository owns its table and answers plain data; it calls no service.
+    files: ['src/**/*.repository.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/*.service.js'], message: 'Repositories import no service.' },
+            {
+              group: ['fastify', '@fastify/*', '@nestjs/platform-fastify', '**/http/*', '**/http/**'],
+              message: 'A repository knows nothing of HTTP.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read untyped JSON bodies; `any` there keeps assertions readable without hiding product types.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {

@@ -5,14 +5,14 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
-import { applyBodyLimits, BULK_BODY_LIMIT } from './common/body-limits.js';
-import { installJsonParser } from './common/json-body.js';
+import { applyBodyLimits, BULK_BODY_LIMIT } from './common/http/body-limits.js';
+import { installJsonParser } from './common/http/json-body.js';
 import { errorBody } from './common/errors.js';
-import { routerErrorHandler } from './common/http-error.filter.js';
+import { routerErrorHandler } from './common/http/http-error.filter.js';
 import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
-import { SsoEntry } from './sso/sso-entry.js';
+import { SsoEntry } from './sso/http/sso-entry.js';
 
 export interface CreateAppOptions {
   logger: LoggerService | false;

@@ -1,4 +1,4 @@
-import { ApiTokensController } from './api-tokens.controller.js';
+import { ApiTokensController } from './http/api-tokens.controller.js';
 import { Module } from '@nestjs/common';
 import { ApiTokensRepository } from './api-tokens.repository.js';
 import { ApiTokensService } from './api-tokens.service.js';

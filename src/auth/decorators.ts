@@ -1,8 +1,5 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { SetMetadata } from '@nestjs/common';
 import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
-import { DomainError } from '../common/errors.js';
-import type { Principal, UserPrincipal } from './principal.js';
 
 export const IS_PUBLIC = 'latchkey:public';
 export const REQUIRED_SCOPE = 'latchkey:scope';
@@ -17,19 +14,3 @@ export const RequireScope = (scope: ApiTokenScope): MethodDecorator & ClassDecor
 
 /** Only a signed-in admin user (not an API token, whatever its scopes). */
 export const AdminOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ADMIN_ONLY, true);
-
-/** The authenticated caller of this request, as the global guard established it. */
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a public route');
-  return principal;
-});
-
-/** The signed-in user of this request; an API token gets 403 here (these routes are about a person). */
-export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): UserPrincipal => {
-  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
-  if (!principal) throw new Error('CurrentUser used on a public route');
-  if (principal.kind !== 'user')
-    throw new DomainError('forbidden', 'This needs a signed-in user, not an API token');
-  return principal;
-});

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { PasswordsModule } from '../auth/passwords/passwords.module.js';
-import { SyncBodyPipe } from './sync-body.pipe.js';
+import { SyncBodyPipe } from './http/sync-body.pipe.js';
 import { UserChanges } from './user-changes.js';
-import { UsersController } from './users.controller.js';
+import { UsersController } from './http/users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BrowserSessions } from '../auth/browser-sessions.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { toSessionView } from '../auth/sessions/session.view.js';
 import { SessionsService } from '../auth/sessions/sessions.service.js';
@@ -16,24 +14,29 @@ import { tokensPage } from './views/tokens.view.js';
 
 export type PageAnswer = { redirect: string } | { status: 200 | 403; html: string };
 
+/** A page, given who (if anyone) is signed in in this browser and the path it was asked for. */
+export interface PageRequest {
+  user: UserPrincipal | undefined;
+  path: string;
+}
+
 /** Who may see which page: everyone signed in sees their profile; the directory and tokens are for admins. */
 @Injectable()
 export class PagesService {
   constructor(
-    private readonly browserSessions: BrowserSessions,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly config: AppConfig,
   ) {}
 
-  async login(request: FastifyRequest, reply: FastifyReply, next: unknown): Promise<PageAnswer> {
+  login({ user }: PageRequest, next: unknown): PageAnswer {
     const target = (typeof next === 'string' && safeNext(next, this.config.publicUrl)) || '/';
-    if (await this.browserSessions.resolve(request, reply)) return { redirect: target };
+    if (user) return { redirect: target };
     return { status: 200, html: loginPage(target) };
   }
 
-  profile(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
-    return this.page(request, reply, async (user) => {
+  profile(request: PageRequest): Promise<PageAnswer> {
+    return this.page(request, async (user) => {
       const [account, sessions] = await Promise.all([
         this.users.get(user.userId),
         this.sessions.list(user.userId),
@@ -46,23 +49,21 @@ export class PagesService {
     });
   }
 
-  directory(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
-    return this.page(request, reply, directoryPage, 'The directory');
+  directory(request: PageRequest): Promise<PageAnswer> {
+    return this.page(request, directoryPage, 'The directory');
   }
 
-  tokens(request: FastifyRequest, reply: FastifyReply): Promise<PageAnswer> {
-    return this.page(request, reply, tokensPage, 'Managing API tokens');
+  tokens(request: PageRequest): Promise<PageAnswer> {
+    return this.page(request, tokensPage, 'Managing API tokens');
   }
 
   /** Signed out → the sign-in page (and back here after); `adminsOnly` names the page for the 403. */
   private async page(
-    request: FastifyRequest,
-    reply: FastifyReply,
+    { user, path }: PageRequest,
     render: (user: UserPrincipal) => string | Promise<string>,
     adminsOnly?: string,
   ): Promise<PageAnswer> {
-    const user = await this.browserSessions.resolve(request, reply);
-    if (!user) return { redirect: signInUrl(request.url) };
+    if (!user) return { redirect: signInUrl(path) };
     if (adminsOnly !== undefined && !user.isAdmin) {
       return { status: 403, html: notAllowedPage(user, adminsOnly) };
     }

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { UsersModule } from '../users/users.module.js';
-import { AssetsController } from './assets.controller.js';
-import { PagesController } from './pages.controller.js';
+import { AssetsController } from './http/assets.controller.js';
+import { PagesController } from './http/pages.controller.js';
 import { PagesService } from './pages.service.js';
 import { WebAssets } from './web-assets.js';
 

@@ -2,9 +2,9 @@ import type { CookieSerializeOptions } from '@fastify/cookie';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { DomainError } from '../common/errors.js';
-import { AppConfig } from '../config/app-config.js';
-import type { SignedIn } from './sessions/sessions.service.js';
+import { DomainError } from '../../common/errors.js';
+import { AppConfig } from '../../config/app-config.js';
+import type { SignedIn } from '../sessions/sessions.service.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
 

@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { parseSyncBody, type SyncInput } from './sync-input.js';
+import { parseSyncBody, type SyncInput } from '../sync-input.js';
 
 @Injectable()
 export class SyncBodyPipe implements PipeTransform<unknown, SyncInput> {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Public } from './decorators.js';
-import { SigningKeys, type PublicJwk } from './tokens/signing-keys.js';
+import { Public } from '../decorators.js';
+import { SigningKeys, type PublicJwk } from '../tokens/signing-keys.js';
 
 @ApiTags('tokens')
 @Controller('.well-known')

@@ -3,12 +3,17 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import type { Algorithm } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AppConfig } from '../../config/app-config.js';
-import type { UserPrincipal } from '../principal.js';
+import { AppConfig } from '../../../config/app-config.js';
+import type { UserPrincipal } from '../../principal.js';
 import { SessionCookies } from '../session-cookies.js';
-import { type AccessClaims, type AccessTokenHeader, AccessTokens, invalid } from '../tokens/access-tokens.js';
-import { SigningKeys } from '../tokens/signing-keys.js';
-import { AccessPrincipals } from '../access-principals.js';
+import {
+  type AccessClaims,
+  type AccessTokenHeader,
+  AccessTokens,
+  invalid,
+} from '../../tokens/access-tokens.js';
+import { SigningKeys } from '../../tokens/signing-keys.js';
+import { AccessPrincipals } from '../../access-principals.js';
 
 interface CompleteJwt {
   header: AccessTokenHeader;

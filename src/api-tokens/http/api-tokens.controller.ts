@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, CurrentUser } from '../auth/decorators.js';
-import type { UserPrincipal } from '../auth/principal.js';
-import { toApiTokenView, type ApiTokenView, CreatedApiTokenView } from './api-token.view.js';
-import { ApiTokensService } from './api-tokens.service.js';
-import { CreateApiTokenDto } from './dto/create-api-token.dto.js';
+import { AdminOnly } from '../../auth/decorators.js';
+import { CurrentUser } from '../../auth/http/current-principal.decorator.js';
+import type { UserPrincipal } from '../../auth/principal.js';
+import { toApiTokenView, type ApiTokenView, CreatedApiTokenView } from '../api-token.view.js';
+import { ApiTokensService } from '../api-tokens.service.js';
+import { CreateApiTokenDto } from '../dto/create-api-token.dto.js';
 
 /** Admins manage the API tokens of automations; an API token can never mint another. */
 @ApiTags('api tokens')

@@ -1,9 +1,9 @@
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/decorators.js';
-import { DomainError } from '../common/errors.js';
-import { WebAssets } from './web-assets.js';
+import { Public } from '../../auth/decorators.js';
+import { DomainError } from '../../common/errors.js';
+import { WebAssets } from '../web-assets.js';
 
 @Public()
 @ApiExcludeController()

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import { DomainError } from '../../common/errors.js';
-import type { UserPrincipal } from '../principal.js';
-import { BEARER_CHALLENGE, invalid } from '../tokens/access-tokens.js';
+import { DomainError } from '../../../common/errors.js';
+import type { UserPrincipal } from '../../principal.js';
+import { BEARER_CHALLENGE, invalid } from '../../tokens/access-tokens.js';
 
 /** Runs the `jwt` strategy and turns its failures into the same coded errors as the fast-jwt path. */
 @Injectable()

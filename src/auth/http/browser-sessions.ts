@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../common/errors.js';
-import { AccessPrincipals } from './access-principals.js';
-import type { UserPrincipal } from './principal.js';
+import { DomainError } from '../../common/errors.js';
+import { AccessPrincipals } from '../access-principals.js';
+import type { UserPrincipal } from '../principal.js';
 import { SessionCookies } from './session-cookies.js';
-import { SessionsService } from './sessions/sessions.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 
 // What a finished session looks like to a page: sign in again. Anything else (the database down) is a failure.
 const SESSION_OVER = new Set(['invalid_token', 'token_expired', 'refresh_token_reused']);

@@ -14,16 +14,17 @@ import {
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, RequireScope } from '../auth/decorators.js';
-import type { Principal } from '../auth/principal.js';
-import { BULK_BODY } from '../common/body-limits.js';
-import { AppConfig } from '../config/app-config.js';
-import { ListUsersQuery } from './dto/list-users.query.js';
-import { PatchUserDto, SyncUserDto } from './dto/sync-user.dto.js';
+import { RequireScope } from '../../auth/decorators.js';
+import { CurrentPrincipal } from '../../auth/http/current-principal.decorator.js';
+import type { Principal } from '../../auth/principal.js';
+import { BULK_BODY } from '../../common/http/body-limits.js';
+import { AppConfig } from '../../config/app-config.js';
+import { ListUsersQuery } from '../dto/list-users.query.js';
+import { PatchUserDto, SyncUserDto } from '../dto/sync-user.dto.js';
 import { SyncBodyPipe } from './sync-body.pipe.js';
-import type { SyncInput } from './sync-input.js';
-import { SyncResultView, toUserView, UserPageView, UserView } from './user.view.js';
-import { UsersService, type Writer } from './users.service.js';
+import type { SyncInput } from '../sync-input.js';
+import { SyncResultView, toUserView, UserPageView, UserView } from '../user.view.js';
+import { UsersService, type Writer } from '../users.service.js';
 
 @ApiTags('users')
 @ApiSecurity('token')

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 /**
  * Deeper than any body Latchkey takes (a bulk sync is an array of flat objects: depth 2). JSON.parse and

@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from './decorators.js';
-import { LoginDto, RefreshDto } from './dto/login.dto.js';
-import { LoginService } from './login/login.service.js';
+import { Public } from '../decorators.js';
+import { LoginDto, RefreshDto } from '../dto/login.dto.js';
+import { LoginService } from '../login/login.service.js';
 import { SessionCookies } from './session-cookies.js';
-import type { SignedIn } from './sessions/sessions.service.js';
-import { SessionsService } from './sessions/sessions.service.js';
+import type { SignedIn } from '../sessions/sessions.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 
 /** What `POST /token` and `POST /token/refresh` answer (contract §3). */
 export interface TokenPair {

@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { toUserView, UserView } from '../users/user.view.js';
-import { UsersService } from '../users/users.service.js';
-import { CurrentUser } from './decorators.js';
-import type { UserPrincipal } from './principal.js';
+import { toUserView, UserView } from '../../users/user.view.js';
+import { UsersService } from '../../users/users.service.js';
+import { CurrentUser } from './current-principal.decorator.js';
+import type { UserPrincipal } from '../principal.js';
 
 @ApiTags('me')
 @ApiBearerAuth()

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 export const SINGLE_BODY_LIMIT = 1024 * 1024;
 export const BULK_BODY_LIMIT = 16 * 1024 * 1024;

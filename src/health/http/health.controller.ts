@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/decorators.js';
-import { HealthService } from './health.service.js';
+import { Public } from '../../auth/decorators.js';
+import { HealthService } from '../health.service.js';
 
 @ApiTags('health')
 @Controller('health')

@@ -1,10 +1,11 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/decorators.js';
-import { pageContentPolicy } from '../common/security-headers.js';
-import { AppConfig } from '../config/app-config.js';
-import { type PageAnswer, PagesService } from './pages.service.js';
+import { Public } from '../../auth/decorators.js';
+import { pageContentPolicy } from '../../common/security-headers.js';
+import { AppConfig } from '../../config/app-config.js';
+import { BrowserSessions } from '../../auth/http/browser-sessions.js';
+import { type PageAnswer, type PageRequest, PagesService } from '../pages.service.js';
 
 /**
  * The pages. Open to the guard (`@Public`) because a browser without a session must get the sign-in page
@@ -16,6 +17,7 @@ import { type PageAnswer, PagesService } from './pages.service.js';
 export class PagesController {
   constructor(
     private readonly pages: PagesService,
+    private readonly browserSessions: BrowserSessions,
     private readonly config: AppConfig,
   ) {}
 
@@ -25,22 +27,27 @@ export class PagesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    return this.send(reply, await this.pages.login(request, reply, next));
+    return this.send(reply, this.pages.login(await this.pageRequest(request, reply), next));
   }
 
   @Get()
   async profile(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    return this.send(reply, await this.pages.profile(request, reply));
+    return this.send(reply, await this.pages.profile(await this.pageRequest(request, reply)));
   }
 
   @Get('users')
   async directory(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    return this.send(reply, await this.pages.directory(request, reply));
+    return this.send(reply, await this.pages.directory(await this.pageRequest(request, reply)));
   }
 
   @Get('tokens')
   async tokens(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    return this.send(reply, await this.pages.tokens(request, reply));
+    return this.send(reply, await this.pages.tokens(await this.pageRequest(request, reply)));
+  }
+
+  /** Who is signed in in this browser (its cookies, renewed here when only the refresh cookie is left). */
+  private async pageRequest(request: FastifyRequest, reply: FastifyReply): Promise<PageRequest> {
+    return { user: await this.browserSessions.resolve(request, reply), path: request.url };
   }
 
   private send(reply: FastifyReply, answer: PageAnswer): FastifyReply {

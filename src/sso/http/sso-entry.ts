@@ -1,16 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BrowserSessions } from '../auth/browser-sessions.js';
-import { SessionCookies } from '../auth/session-cookies.js';
-import { DomainError } from '../common/errors.js';
-import { sendError } from '../common/http-error.filter.js';
-import { pageContentPolicy, pageFramePolicy } from '../common/security-headers.js';
-import { ssoContinuePage } from '../web/views/sso-continue.view.js';
-import { AppConfig } from '../config/app-config.js';
-import { allowsSignInLanding } from './fetch-metadata.js';
-import { redirectTarget } from './sso-redirect.js';
-import { SsoTokenVerifier } from './sso-token-verifier.js';
-import { SsoService } from './sso.service.js';
+import { BrowserSessions } from '../../auth/http/browser-sessions.js';
+import { SessionCookies } from '../../auth/http/session-cookies.js';
+import { DomainError } from '../../common/errors.js';
+import { sendError } from '../../common/http/http-error.filter.js';
+import { pageContentPolicy, pageFramePolicy } from '../../common/security-headers.js';
+import { ssoContinuePage } from '../../web/views/sso-continue.view.js';
+import { AppConfig } from '../../config/app-config.js';
+import { allowsSignInLanding } from '../fetch-metadata.js';
+import { redirectTarget } from '../sso-redirect.js';
+import { SsoTokenVerifier } from '../sso-token-verifier.js';
+import { SsoService } from '../sso.service.js';
 
 // Paths that are API, not pages: a `token` query parameter there means nothing to SSO.
 const NOT_PAGES = /^\/(api|docs|health|token|logout|sso|\.well-known)(\/|\?|$)/;

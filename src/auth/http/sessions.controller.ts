@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from './decorators.js';
-import type { UserPrincipal } from './principal.js';
-import { SessionsService } from './sessions/sessions.service.js';
-import { type SessionListView, toSessionView } from './sessions/session.view.js';
+import { CurrentUser } from './current-principal.decorator.js';
+import type { UserPrincipal } from '../principal.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { type SessionListView, toSessionView } from '../sessions/session.view.js';
 
 /** The caller's own sessions (contract §3): where they are signed in, and signing out elsewhere. */
 @ApiTags('me')

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { mapError } from './error-mapping.js';
-import { DomainError } from './errors.js';
+import { mapError } from '../error-mapping.js';
+import { DomainError } from '../errors.js';
 
 /** The one place where any failure becomes an HTTP answer (contract §7). */
 @Catch()

@@ -1,16 +1,16 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiTokenScope } from '../api-tokens/api-token.entity.js';
-import { ApiTokensService } from '../api-tokens/api-tokens.service.js';
-import { AccessPrincipals } from './access-principals.js';
-import { DomainError } from '../common/errors.js';
-import { AppConfig } from '../config/app-config.js';
+import type { ApiTokenScope } from '../../api-tokens/api-token.entity.js';
+import { ApiTokensService } from '../../api-tokens/api-tokens.service.js';
+import { AccessPrincipals } from '../access-principals.js';
+import { DomainError } from '../../common/errors.js';
+import { AppConfig } from '../../config/app-config.js';
 import { PassportJwtGuard } from './passport/passport-jwt.guard.js';
-import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from './decorators.js';
-import { hasScope, type Principal, type UserPrincipal } from './principal.js';
+import { ADMIN_ONLY, IS_PUBLIC, REQUIRED_SCOPE } from '../decorators.js';
+import { hasScope, type Principal, type UserPrincipal } from '../principal.js';
 import { SessionCookies } from './session-cookies.js';
-import { AccessTokens, invalid, refuseOversized } from './tokens/access-tokens.js';
+import { AccessTokens, invalid, refuseOversized } from '../tokens/access-tokens.js';
 
 /**
  * The one global guard (APP_GUARD): a route is open only when marked `@Public()`. Every other route

@@ -1,8 +1,8 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/decorators.js';
-import { AppConfig } from '../config/app-config.js';
+import { Public } from '../../auth/decorators.js';
+import { AppConfig } from '../../config/app-config.js';
 import { SsoEntry } from './sso-entry.js';
 
 @ApiTags('sso')
