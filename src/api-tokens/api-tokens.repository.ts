@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, type Repository } from 'typeorm';
 import { ApiToken, type ApiTokenScope } from './api-token.entity.js';
 
 export interface NewApiToken {
@@ -17,21 +17,23 @@ export interface ActiveTokenRow {
   scopes: ApiTokenScope[];
 }
 
+/** Owns `api_tokens`. */
 @Injectable()
 export class ApiTokensRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly tokens: Repository<ApiToken>;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.tokens = db.getRepository(ApiToken);
+  }
 
   async insert(token: NewApiToken): Promise<ApiToken> {
-    const repo = this.db.getRepository(ApiToken);
-    const rows: { id: string }[] = await this.db.query(
-      `INSERT INTO api_tokens (name, token_hash, prefix, scopes, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [token.name, token.tokenHash, token.prefix, token.scopes, token.createdBy],
-    );
-    return repo.findOneByOrFail({ id: rows[0].id });
+    const { identifiers } = await this.tokens.insert(token);
+    return this.tokens.findOneByOrFail({ id: (identifiers[0] as { id: string }).id });
   }
 
   /** Registers a token given from outside (BOOTSTRAP_API_TOKEN); a second start changes nothing. */
   async insertIfAbsent(token: NewApiToken): Promise<'created' | 'exists' | 'revoked'> {
+    // One statement, so that two instances starting at once register it once and both know the outcome.
     const rows: { revoked: boolean; inserted: boolean }[] = await this.db.query(
       `WITH ins AS (
          INSERT INTO api_tokens (name, token_hash, prefix, scopes, created_by) VALUES ($1, $2, $3, $4, $5)
@@ -46,30 +48,24 @@ export class ApiTokensRepository {
   }
 
   async findActiveByHash(tokenHash: Buffer): Promise<ActiveTokenRow | undefined> {
-    const rows: { id: string; token_hash: Buffer; scopes: ApiTokenScope[] }[] = await this.db.query(
-      `SELECT id, token_hash, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-      [tokenHash],
-    );
-    const row = rows[0];
-    return row && { id: row.id, tokenHash: row.token_hash, scopes: row.scopes };
+    const token = await this.tokens.findOne({
+      select: { id: true, tokenHash: true, scopes: true },
+      where: { tokenHash, revokedAt: IsNull() },
+    });
+    return token ?? undefined;
   }
 
   listActive(): Promise<ApiToken[]> {
-    return this.db
-      .getRepository(ApiToken)
-      .find({ where: { revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
+    return this.tokens.find({ where: { revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
   }
 
   /** True when a token was revoked now; false when there is no such active token. */
   async revoke(id: string): Promise<boolean> {
-    const [, count]: [unknown[], number] = await this.db.query(
-      `UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`,
-      [id],
-    );
-    return count > 0;
+    const { affected } = await this.tokens.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
+    return (affected ?? 0) > 0;
   }
 
   async touch(id: string): Promise<void> {
-    await this.db.query(`UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, [id]);
+    await this.tokens.update({ id }, { lastUsedAt: () => 'now()' });
   }
 }

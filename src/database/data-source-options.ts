@@ -1,8 +1,10 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { ApiToken } from '../api-tokens/api-token.entity.js';
+import { LoginThrottle } from '../auth/login/login-throttle.entity.js';
 import { RefreshToken } from '../auth/sessions/refresh-token.entity.js';
 import { Session } from '../auth/sessions/session.entity.js';
+import { SsoReplay } from '../sso/sso-replay.entity.js';
 import { User } from '../users/user.entity.js';
 import { GuardedClient } from './guarded-client.js';
 import { latchkeyPgTypes } from './pg-types.js';
@@ -12,7 +14,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [User, ApiToken, Session, RefreshToken],
+    entities: [User, ApiToken, Session, RefreshToken, LoginThrottle, SsoReplay],
     migrations,
     synchronize: false,
     migrationsRun: false,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { preparedRows } from '../database/prepared-rows.js';
+import { SsoReplay } from './sso-replay.entity.js';
 
 /** A partner token's one-time id: (iss, jti), kept until the token could no longer be accepted anyway. */
 export interface SpentClaim {
@@ -48,6 +49,11 @@ export class ReplayRepository {
   }
 
   async deleteExpired(): Promise<void> {
-    await this.db.query(`DELETE FROM sso_replay WHERE expires_at < now()`);
+    await this.db
+      .getRepository(SsoReplay)
+      .createQueryBuilder()
+      .delete()
+      .where('expires_at < now()')
+      .execute();
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Not, type Repository } from 'typeorm';
 import { isUniqueViolation, pgError } from '../database/pg-error.js';
 import { preparedRows } from '../database/prepared-rows.js';
 import { queryRows } from '../database/query-rows.js';
@@ -195,10 +195,14 @@ function worthRetrying(error: unknown, attempt: number): boolean {
 
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly users: Repository<User>;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.users = db.getRepository(User);
+  }
 
   findById(id: string): Promise<User | null> {
-    return this.db.getRepository(User).findOneBy({ id });
+    return this.users.findOneBy({ id });
   }
 
   /** The account a login names (by email first, else by username), with its stored hash. */
@@ -376,22 +380,21 @@ export class UsersRepository {
 
   /** Which of these emails are admin accounts. */
   async adminEmailsAmong(emails: readonly string[]): Promise<string[]> {
-    const rows = await queryRows<{ email: string }>(
-      this.db.manager,
-      `SELECT email FROM users WHERE email = ANY($1::text[]) AND is_admin`,
-      [emails],
-    );
-    return rows.map((row) => row.email);
+    const admins = await this.users.find({
+      select: { email: true },
+      where: { email: In([...emails]), isAdmin: true },
+    });
+    return admins.map((admin) => admin.email);
   }
 
   /** Stored password hashes of these emails (users without a password are left out). */
   async passwordHashesOf(emails: string[]): Promise<Map<string, string>> {
     if (emails.length === 0) return new Map();
-    const rows: { email: string; password_hash: string }[] = await this.db.query(
-      `SELECT email, password_hash FROM users WHERE email = ANY($1::text[]) AND password_hash IS NOT NULL`,
-      [emails],
-    );
-    return new Map(rows.map((r) => [r.email, r.password_hash]));
+    const users = await this.users.find({
+      select: { email: true, passwordHash: true },
+      where: { email: In(emails), passwordHash: Not(IsNull()) },
+    });
+    return new Map(users.map((user) => [user.email, user.passwordHash ?? '']));
   }
 
   /**
@@ -539,32 +542,17 @@ export class UsersRepository {
   }
 
   async statusByEmail(email: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
-    const rows: { is_active: boolean; is_admin: boolean }[] = await this.db.query(
-      `SELECT is_active, is_admin FROM users WHERE email = $1`,
-      [email],
-    );
-    return rows[0] && { isActive: rows[0].is_active, isAdmin: rows[0].is_admin };
+    const user = await this.users.findOne({ select: { isActive: true, isAdmin: true }, where: { email } });
+    return user ? { isActive: user.isActive, isAdmin: user.isAdmin } : undefined;
   }
 
-  async statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
-    const rows: { is_active: boolean; is_admin: boolean }[] = await this.db.query(
-      `SELECT is_active, is_admin FROM users WHERE id = $1`,
-      [id],
-    );
-    return rows[0] && { isActive: rows[0].is_active, isAdmin: rows[0].is_admin };
-  }
-
-  async hasAdmin(): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM users WHERE is_admin AND is_active LIMIT 1`);
-    return rows.length > 0;
+  hasAdmin(): Promise<boolean> {
+    return this.users.existsBy({ isAdmin: true, isActive: true });
   }
 
   async passwordHashOf(email: string): Promise<string | null> {
-    const rows: { password_hash: string | null }[] = await this.db.query(
-      `SELECT password_hash FROM users WHERE email = $1`,
-      [email],
-    );
-    return rows[0]?.password_hash ?? null;
+    const user = await this.users.findOne({ select: { passwordHash: true }, where: { email } });
+    return user?.passwordHash ?? null;
   }
 
   private async inTransaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {

@@ -190,11 +190,6 @@ export class UsersService {
     }
   }
 
-  /** Whether the user still exists, is active, and is an admin: what a token alone cannot tell. */
-  statusOf(id: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
-    return this.users.statusOf(id);
-  }
-
   hasAdmin(): Promise<boolean> {
     return this.users.hasAdmin();
   }

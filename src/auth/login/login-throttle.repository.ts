@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, In } from 'typeorm';
 import { queryRows } from '../../database/query-rows.js';
+import { LoginThrottle } from './login-throttle.entity.js';
 
 export interface ThrottleCount {
   failures: number;
@@ -35,16 +36,17 @@ export class LoginThrottleRepository {
 
   /** After a right password: `cleared` keys start over, and this attempt is taken back from `takenBack`. */
   async forgive(tx: EntityManager, cleared: readonly string[], takenBack: readonly string[]): Promise<void> {
-    await tx.query(`DELETE FROM login_throttle WHERE key = ANY($1::text[])`, [cleared]);
-    await tx.query(
-      `UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = ANY($1::text[])`,
-      [takenBack],
-    );
+    const counters = tx.getRepository(LoginThrottle);
+    await counters.delete({ key: In([...cleared]) });
+    await counters.update({ key: In([...takenBack]) }, { failures: () => 'greatest(failures - 1, 0)' });
   }
 
   async deleteStale(windowSeconds: number): Promise<void> {
-    await this.db.query(`DELETE FROM login_throttle WHERE window_start < now() - make_interval(secs => $1)`, [
-      windowSeconds,
-    ]);
+    await this.db
+      .getRepository(LoginThrottle)
+      .createQueryBuilder()
+      .delete()
+      .where('window_start < now() - make_interval(secs => :windowSeconds)', { windowSeconds })
+      .execute();
   }
 }

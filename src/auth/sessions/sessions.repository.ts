@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, IsNull, MoreThan } from 'typeorm';
+import { DataSource, type EntityManager, IsNull, MoreThan, Not, type Repository } from 'typeorm';
 import { preparedRows } from '../../database/prepared-rows.js';
 import { queryRows } from '../../database/query-rows.js';
 import type { SignInMethod, TokenSubject } from '../tokens/access-tokens.js';
+import { RefreshToken } from './refresh-token.entity.js';
 import { type RevokedReason, Session } from './session.entity.js';
 
 /** A refresh token about to be written (a new session's first, or a successor). */
@@ -79,7 +80,11 @@ interface TokenRow {
  */
 @Injectable()
 export class SessionsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly sessions: Repository<Session>;
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.sessions = db.getRepository(Session);
+  }
 
   /** Writes new sessions and their first refresh tokens, in the caller's sign-in transaction. */
   async start(tx: EntityManager, sessions: readonly NewSession[]): Promise<void> {
@@ -184,29 +189,28 @@ export class SessionsRepository {
 
   /** Revokes one session of `userId`; false when it is not theirs or has ended already. */
   async revoke(sessionId: string, userId: string, reason: RevokedReason): Promise<boolean> {
-    const rows = await queryRows(
-      this.db.manager,
-      `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
-        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
-      [sessionId, userId, reason],
+    const { affected } = await this.sessions.update(
+      { id: sessionId, userId, revokedAt: IsNull() },
+      { revokedAt: () => 'now()', revokedReason: reason },
     );
-    return rows.length === 1;
+    return affected === 1;
   }
 
   /** Revokes every session of `userId` but `except`; the ids revoked. */
   async revokeAllOf(userId: string, except: string | undefined, reason: RevokedReason): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(
-      this.db.manager,
-      `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
-        WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2 RETURNING id`,
-      [userId, except ?? null, reason],
-    );
-    return rows.map((r) => r.id);
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()', revokedReason: reason })
+      .where({ userId, revokedAt: IsNull(), ...(except ? { id: Not(except) } : {}) })
+      .returning('id')
+      .execute();
+    return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
   /** The user's sessions that can still be continued, most recently used first. */
   listActive(userId: string): Promise<Session[]> {
-    return this.db.getRepository(Session).find({
+    return this.sessions.find({
       where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
       order: { lastUsedAt: 'DESC', id: 'ASC' },
     });
@@ -230,8 +234,14 @@ export class SessionsRepository {
    * (an expired token is refused for its expiry); removed in the background.
    */
   async deleteExpired(): Promise<void> {
-    await this.db.query(`DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'`);
-    await this.db.query(`DELETE FROM sessions WHERE expires_at < now() - interval '1 day'`);
+    for (const entity of [RefreshToken, Session]) {
+      await this.db
+        .getRepository(entity)
+        .createQueryBuilder()
+        .delete()
+        .where(`expires_at < now() - interval '1 day'`)
+        .execute();
+    }
   }
 
   private async revokeLocked(tx: EntityManager, sessionId: string, reason: RevokedReason): Promise<void> {
