@@ -7,8 +7,8 @@ import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH } from './normalise.js';
 const FIELDS = new Set(['email', 'username', 'first_name', 'last_name', 'is_active', 'password']);
 
 /**
- * The rules of SyncUserDto, written out for the common case of a well-formed item: a bulk sync of 10,000
- * spent a quarter of its Node time in class-transformer and class-validator. Undefined means "not plainly
+ * The rules of SyncUserDto, written out for the common case of a well-formed item: class-transformer and
+ * class-validator were a bulk sync's largest cost in Node (bench/README.md, "Optimisations that stay"). Undefined means "not plainly
  * valid": the caller then runs the full validation, which names every problem exactly as before. A unit
  * test holds the two to the same verdict.
  */

@@ -22,7 +22,7 @@ export const USER_COLUMNS_OF_U = USER_COLUMNS.split(', ')
   .map((column) => `u.${column}`)
   .join(', ');
 
-// Raw rows rather than TypeORM's entity hydration, which for 10,000 rows costs more than the query.
+// Raw rows rather than TypeORM's entity hydration, which for a bulk sync's rows costs more than the query.
 export function toUser(row: UserRow): User {
   return Object.assign(new User(), {
     id: row.id,

@@ -69,12 +69,12 @@ const UPSERT_COLUMN: Record<UpsertField, string> = {
  * How a batch is written, picked in upsertMany (for a batch of a chunk or more, by whether any of its emails
  * exists):
  * - `insert`: a plain `INSERT`, for rows that are all new. `ON CONFLICT` confirms its speculative insertion
- *   row by row (bench: bulk sync, insert 3.9 s against 4.9 s per 100,000 users, side by side); a row that
+ *   row by row (bench/README.md: the bulk sync insert row); a row that
  *   another transaction inserted meanwhile fails it on the email index, and the batch is written again as
  *   an upsert. It writes no existing row, so it never touches an admin's.
  * - `upsert`: an `INSERT … ON CONFLICT (email)`, whose conflict arm catches a row that exists or that
  *   another transaction inserted meanwhile. Rows that exist first take a plain `UPDATE` (the conflict arm
- *   locks each row before updating it, which costs a bulk update about a fifth more). With `protectAdmins`
+ *   locks each row before updating it, which a bulk update pays for every row). With `protectAdmins`
  *   (the writer is an API token) neither arm touches an admin's row: the condition is in the statement,
  *   judged on the row it locks.
  */
@@ -144,11 +144,11 @@ function containing(term: string): string {
  * The condition "search_text contains `term`", its parameters numbered from `$first`. A full name
  * ("olivia smith") gives the trigram index its words alone ('%olivia%smith%') and checks the exact text
  * apart: the trigrams a space adds at the words' edges (' sm', '  s') are among the index's longest
- * lists, and leaving them out found the same candidates in 30–40 % less time (bench: "olivia smith").
+ * lists, and leaving them out finds the same candidates sooner.
  * Other terms keep their separators: an email fragment's ('.77', '7@') are its rarest trigrams.
  * The pattern goes in through a sub-select, out of the planner's sight: the caller has chosen the plan
- * already, and planning with it in view tries it on the 1,000-entry histogram of search_text (0.5–1 ms
- * per statement; migration SearchPatternOutOfPlanning). LIKE's default escape character is `\`.
+ * already, and planning with it in view tries it on every entry of search_text's histogram
+ * (migration SearchPatternOutOfPlanning). LIKE's default escape character is `\`.
  */
 function containsTerm(term: string, first: number): { sql: string; params: string[] } {
   if (FULL_NAME.test(term)) {
@@ -351,7 +351,7 @@ export class UsersRepository {
   /**
    * About how many users match `term`, and how many users there are: the planner's estimates from the
    * statistics ANALYZE keeps (the function users_search_estimate, migration SearchTextStatistics). No row
-   * is read, so it stays under a millisecond on a million users, where a 1 % sample took 4–6 ms.
+   * is read, so its cost does not grow with the table, as a sample's would.
    */
   async estimateMatches(term: string): Promise<{ matches: number; tableRows: number }> {
     const [row]: { matches: number; table_rows: number }[] = await this.db.query(

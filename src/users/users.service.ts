@@ -46,13 +46,13 @@ export interface UserPage {
 }
 
 // Below these, counting exactly is cheap enough; above both, the planner's estimate stands in for the count
-// (as PostgREST's count=estimated does): an exact count of 50,000 matches among 1M users costs more than
+// (as PostgREST's count=estimated does): an exact count of tens of thousands of matches costs more than
 // the whole rest of the request.
 const EXACT_COUNT_TABLE_ROWS = 100_000;
 const EXACT_COUNT_MATCHES = 10_000;
 // From this share of the table matching on, walking the newest-first index finds a page sooner than
-// collecting every match through the trigram index and sorting them (EXPLAIN ANALYZE on 1M users: 1–3 ms
-// walking to 50 of 25,000 matches; 5–15 ms collecting 2,000–10,000; 30–55 ms collecting 25,000–50,000).
+// collecting every match through the trigram index and sorting them: the walk stops after a page, the
+// collection grows with the matches (EXPLAIN ANALYZE on a million users; docs/architecture.md).
 const WALK_FROM_SHARE = 0.005;
 
 @Injectable()
@@ -80,7 +80,7 @@ export class UsersService {
     const rows = await this.withPasswordHashes(items);
     const source: UserSource = writer === 'api_token' ? 'sync' : 'local';
     // Taken usernames are looked for only once the upsert has hit one (and rolled back): a lookup of
-    // every item's username before each upsert cost ~7% of a 10,000-user sync that almost never has one.
+    // every item's username before each upsert would tax every sync for a conflict that is rare.
     const outcome = await this.users
       .upsertMany(rows, source, writer === 'api_token')
       .catch(async (error: unknown) => {

@@ -19,7 +19,7 @@ interface Pending {
 }
 
 // A worker idle this long is retired: an idle server then holds no hashing threads (each is a V8 isolate
-// of ~15 MB), and a burst of logins pays ~30 ms once to start them again.
+// of ~15 MB), and a burst of logins pays once to start them again.
 const IDLE_MS = 10_000;
 
 /**

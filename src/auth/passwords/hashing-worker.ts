@@ -9,7 +9,7 @@ import type { HashJob, HashResult } from './hashing-pool.js';
 // Hashing is the one CPU-heavy thing Latchkey does. Niced, it takes only the CPU that request handling
 // leaves over, so a burst of logins or a bulk sync with passwords cannot stretch every other request's
 // latency. On Linux a thread's own id (from /proc/thread-self) sets that thread's priority alone. 19 rather
-// than 10 (bench: GET p99 under saturating logins 1.1–2.2× alone instead of 2.7–3.2×, logins/s unchanged).
+// than 10: bench/README.md, the row "GET /protected p99 while logins saturate the CPU".
 const NICENESS = 19;
 try {
   const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());

@@ -18,7 +18,7 @@ export interface PublicJwk extends JsonWebKey {
 
 /**
  * The keys of the tokens this service issues, built once at start-up. Verifiers get key objects or
- * ready buffers, never strings to re-parse per request (a string secret makes jsonwebtoken ~15× slower).
+ * ready buffers, never strings to re-parse per request.
  */
 @Injectable()
 export class SigningKeys {
