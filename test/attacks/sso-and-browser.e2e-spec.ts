@@ -373,11 +373,16 @@ describe('headers', () => {
     ['POST', '/token'],
     ['GET', '/no/such/route'],
     ['GET', '/.well-known/jwks.json'],
-  ])('API answer %s %s: nosniff and frame-ancestors none', async (method, path) => {
+  ])('API answer %s %s: nosniff, frame-ancestors none, helmet defaults', async (method, path) => {
     const res = await t.request(method, path, method === 'POST' ? { body: {} } : {});
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
     expect(res.headers.get('strict-transport-security')).toBeNull();
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('cross-origin-opener-policy')).toBeNull();
+    expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(res.headers.get('x-permitted-cross-domain-policies')).toBe('none');
   });
 
   it('pages may be framed only by the configured ancestors (none here: this origin)', async () => {
