@@ -34,7 +34,12 @@ export async function compareBuilds(scenario, ctx, againstDir) {
       return [`${r.path}#${n}`, r];
     });
   };
-  return keyed(runs.this[0]).map(([key, first]) => {
+  // A row that repeats the value of an earlier row of its path (a reference row: the same Latchkey
+  // measurement beside another baseline) would repeat that comparison too.
+  const repeats = (rows, i) =>
+    rows.slice(0, i).some((r) => r.path === rows[i].path && r.value === rows[i].value);
+  const compared = keyed(runs.this[0]).filter((_, i) => !repeats(runs.this[0], i));
+  return compared.map(([key, first]) => {
     const values = (label) => runs[label].map((rows) => new Map(keyed(rows)).get(key)?.value ?? '—');
     const mean = (label) => average(values(label).map(leadingNumber));
     const ratio = mean('this') / mean('other');

@@ -3,6 +3,7 @@
 // on 127.0.0.1, and every process started is stopped by PID, also on failure or Ctrl-C.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assetScenario } from './asset.mjs';
 import { compareBuilds } from './compare.mjs';
 import { machineLine, ROOT, SECONDS, startPostgres } from './lib.mjs';
 import { loginScenario } from './login.mjs';
@@ -21,6 +22,7 @@ import { misses, renderTable, row, targetText } from './table.mjs';
 const SCENARIOS = {
   protected: protectedScenario,
   'protected-es256': protectedEs256Scenario,
+  asset: assetScenario,
   login: loginScenario,
   'p99-under-login': p99UnderLoginScenario,
   sso: ssoScenario,

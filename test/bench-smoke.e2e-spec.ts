@@ -25,6 +25,7 @@ const RUN_LIMIT_MS = 8 * 60_000;
 const SCENARIOS = [
   'protected',
   'protected-es256',
+  'asset',
   'login',
   'p99-under-login',
   'sso',
@@ -39,6 +40,7 @@ const ROWS = [
   'GET /protected, HS256 Bearer',
   'GET /protected, HS256 Bearer with a wrong signature (401)',
   'GET /protected, ES256 Bearer',
+  'GET /assets/app.css (static asset)',
   'POST /token (right password)',
   'GET /protected p99 while POST /token saturates',
   'SSO landing GET /?token=',
