@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { bearer } from './support/actors.js';
+import { until } from './support/timing.js';
 import { OwnPostgres } from './support/own-postgres.js';
 import { type HttpResult, startServer, type TestServer, WRITE_TOKEN } from './support/server.js';
 
@@ -191,7 +193,7 @@ beforeAll(async () => {
   expect(victim.status).toBe(200);
   victimToken = victim.body.access_token;
   // Cached as active before the crash.
-  expect((await t.request('GET', '/protected', bearer(victimToken))).status).toBe(200);
+  expect((await t.request('GET', '/protected', { headers: bearer(victimToken) })).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -202,10 +204,6 @@ afterAll(async () => {
 
 function login(username: string) {
   return server().request('POST', '/token', { body: { username, password: PASSWORD } });
-}
-
-function bearer(token: string) {
-  return { headers: { authorization: `Bearer ${token}` } };
 }
 
 it('keeps answering while PostgreSQL is SIGKILLed under load: 503 database_unavailable fast, no crash', async () => {
@@ -299,7 +297,7 @@ it('recovers by itself once PostgreSQL is back (crash recovery), without a resta
     RECOVERY_BOUND_MS,
     'the load did not recover',
   );
-  expect((await t.request('GET', '/protected', bearer(accessToken))).status).toBe(200);
+  expect((await t.request('GET', '/protected', { headers: bearer(accessToken) })).status).toBe(200);
   expect((await login('ada@faults.example')).status).toBe(200);
   expect(t.child?.pid).toBe(pid);
   expect(t.child?.exitCode).toBeNull();
@@ -313,7 +311,7 @@ it('the refresh token that met the outage was not spent: it still rotates', asyn
   const res = await t.request('POST', '/token/refresh', { body: { refresh_token: refreshToken } });
   expect(res.status).toBe(200);
   expect(res.body.refresh_token).not.toBe(refreshToken);
-  expect((await t.request('GET', '/protected', bearer(res.body.access_token))).status).toBe(200);
+  expect((await t.request('GET', '/protected', { headers: bearer(res.body.access_token) })).status).toBe(200);
 });
 
 it('no status cached before the crash outlives it: a user deactivated by plain SQL is refused at once', async () => {
@@ -325,7 +323,7 @@ it('no status cached before the crash outlives it: a user deactivated by plain S
   } finally {
     await client.end();
   }
-  const res = await t.request('GET', '/protected', bearer(victimToken));
+  const res = await t.request('GET', '/protected', { headers: bearer(victimToken) });
   expect(res.status).toBe(401);
 });
 
@@ -482,22 +480,6 @@ async function timed<T>(call: () => Promise<T>): Promise<{ res: T; ms: number }>
   const started = Date.now();
   const res = await call();
   return { res, ms: Date.now() - started };
-}
-
-/** Polls `condition` until it holds; fails with `what` (evaluated then, so it can say what was seen) after `ms`. */
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string | (() => string),
-  every = 25,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error(`${typeof what === 'string' ? what : what()} (within ${ms} ms)`);
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
 }
 
 /** A short breath between a loop's requests, so that six loops are load, not a busy-wait. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bearer, login, refresh } from './support/actors.js';
 import { startServer, type TestServer, WRITE_TOKEN } from './support/server.js';
 import { createTestDatabase } from './support/test-db.js';
 
@@ -39,18 +40,6 @@ async function createUser(server: TestServer): Promise<{ id: string; email: stri
   return { id: res.body.id, email };
 }
 
-function login(server: TestServer, username: string, password = PASSWORD) {
-  return server.request('POST', '/token', { body: { username, password } });
-}
-
-function refresh(server: TestServer, refreshToken: string) {
-  return server.request('POST', '/token/refresh', { body: { refresh_token: refreshToken } });
-}
-
-function bearer(token: string) {
-  return { headers: { authorization: `Bearer ${token}` } };
-}
-
 it('both instances serve the same database (migrated once, one bootstrap token)', async () => {
   const { rows } = await a.db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_tokens');
   expect(rows[0].n).toBe(1);
@@ -62,7 +51,7 @@ it('both instances serve the same database (migrated once, one bootstrap token)'
 
 it('a refresh token spent on A and presented on B is a reuse: 401 refresh_token_reused, family revoked', async () => {
   const user = await createUser(a);
-  const first = await login(a, user.email);
+  const first = await login(a, user.email, PASSWORD);
   expect(first.status).toBe(200);
 
   const rotated = await refresh(a, first.body.refresh_token);
@@ -88,13 +77,13 @@ it('a refresh token spent on A and presented on B is a reuse: 401 refresh_token_
 
 it('a user deactivated on A is refused on B on the very next request (LISTEN/NOTIFY), and cannot log in on B', async () => {
   const user = await createUser(a);
-  const session = await login(a, user.email);
+  const session = await login(a, user.email, PASSWORD);
   expect(session.status).toBe(200);
   const token: string = session.body.access_token;
 
   // Both instances now hold the user's status in their caches.
   for (const server of [a, b, a, b]) {
-    const res = await server.request('GET', '/protected', bearer(token));
+    const res = await server.request('GET', '/protected', { headers: bearer(token) });
     expect({ status: res.status, body: res.body }).toEqual({
       status: 200,
       body: { id: user.id, username: user.email, email: user.email },
@@ -104,13 +93,13 @@ it('a user deactivated on A is refused on B on the very next request (LISTEN/NOT
   const gone = await a.request('DELETE', `/api/users/${user.id}`, { apiToken: WRITE_TOKEN });
   expect(gone.status).toBe(204);
 
-  const onB = await b.request('GET', '/protected', bearer(token));
+  const onB = await b.request('GET', '/protected', { headers: bearer(token) });
   expect(onB.status).toBe(401);
   expect(onB.body.code).toBe('invalid_token');
   expect(onB.headers.get('www-authenticate')).toContain('error="invalid_token"');
-  expect((await a.request('GET', '/api/me', bearer(token))).status).toBe(401);
+  expect((await a.request('GET', '/api/me', { headers: bearer(token) })).status).toBe(401);
 
-  const loginOnB = await login(b, user.email);
+  const loginOnB = await login(b, user.email, PASSWORD);
   expect(loginOnB.status).toBe(401);
   expect(loginOnB.body.code).toBe('invalid_credentials');
 });
@@ -126,7 +115,7 @@ it('failed logins count across instances: after 5 failures on A and B together, 
 
   // Locked: the right password does not help, on either instance.
   for (const server of [b, a]) {
-    const res = await login(server, user.email);
+    const res = await login(server, user.email, PASSWORD);
     expect(res.status).toBe(429);
     expect(res.body.code).toBe('rate_limited');
     const retryAfter = Number(res.headers.get('retry-after'));

@@ -1,4 +1,6 @@
 import { countRows, startServer, WRITE_TOKEN, type HttpResult, type TestServer } from './support/server.js';
+import { bearer, login, refresh } from './support/actors.js';
+import { median } from './support/timing.js';
 import { USER_KEYS } from './support/contract.js';
 import { cookieHeader, setCookies } from './support/session.js';
 
@@ -54,23 +56,6 @@ async function createUser(
 async function deactivate(server: TestServer, id: string): Promise<void> {
   const res = await server.request('DELETE', `/api/users/${id}`, { apiToken: WRITE_TOKEN });
   expect(res.status).toBe(204);
-}
-
-function login(
-  server: TestServer,
-  username: string,
-  password = PASSWORD,
-  headers: Record<string, string> = {},
-) {
-  return server.request('POST', '/token', { body: { username, password }, headers });
-}
-
-function refresh(server: TestServer, refreshToken: string) {
-  return server.request('POST', '/token/refresh', { body: { refresh_token: refreshToken } });
-}
-
-function bearer(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
 }
 
 function decodeJwt(token: string): { header: any; payload: any } {
@@ -131,11 +116,6 @@ function expired(line: string): boolean {
   if (attrs.includes('max-age=0')) return true;
   const expires = attrs.find((a) => a.startsWith('expires='));
   return expires !== undefined && Date.parse(expires.slice('expires='.length)) <= Date.now();
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 // ---------------------------------------------------------------------------------------------

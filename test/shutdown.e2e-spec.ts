@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { childrenOf, waitUntilGone } from './support/own-postgres.js';
 import { startServer, testDataDir, type TestServer, WRITE_TOKEN } from './support/server.js';
+import { until } from './support/timing.js';
 
 /**
  * Graceful shutdown with the embedded PostgreSQL (`npm start` without DATABASE_URL): SIGTERM while slow
@@ -325,13 +326,5 @@ class RawConnection {
         at: Date.now(),
       });
     }
-  }
-}
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} (within ${ms} ms)`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { expectError } from './support/errors.js';
 import {
   countRows,
   runCli,
@@ -97,13 +98,6 @@ async function idOf(email: string): Promise<string> {
 async function rowOf(id: string): Promise<Record<string, unknown> | undefined> {
   const { rows } = await t.db.query('SELECT * FROM users WHERE id = $1', [id]);
   return rows[0];
-}
-
-function expectError(res: HttpResult, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.body).toMatchObject({ statusCode: status, code });
-  expect(typeof res.body.error).toBe('string');
-  expect(typeof res.body.message).toBe('string');
 }
 
 // ---------------------------------------------------------------------------------------------

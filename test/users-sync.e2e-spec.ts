@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
 import { countRows, startServer, type HttpResult, type TestServer, WRITE_TOKEN } from './support/server.js';
 import { USER_KEYS } from './support/contract.js';
+import { expectError } from './support/errors.js';
 
 /**
  * `POST /api/users` — the idempotent user sync (contract §2, §6, §7), end to end: the built server
@@ -8,7 +8,6 @@ import { USER_KEYS } from './support/contract.js';
  * Every test uses its own email domain, so the tests of this file share one server and one database.
  */
 
-const ERROR_KEYS = new Set(['statusCode', 'error', 'code', 'message', 'errors', 'request_id']);
 const ARGON2ID_PREFIX = '$argon2id$v=19$m=19456,t=2,p=1$';
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -88,46 +87,6 @@ function expectUserView(user: any, expected: Record<string, unknown> = {}): void
   expect(user.last_login_at).toBeNull();
   expectNoSecretKeys(user);
   expect(user).toMatchObject(expected);
-}
-
-/**
- * Contract §7: `{statusCode, error, code, message}` (+ optional `errors`), the status in the body equal
- * to the HTTP status, JSON, and nothing that leaks internals (stack traces, SQL).
- */
-function expectError(res: HttpResult, status: number, code: string): any {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-  const body = res.body;
-  expect(body).toEqual(
-    expect.objectContaining({
-      statusCode: status,
-      error: STATUS_CODES[status],
-      code,
-      message: expect.any(String),
-    }),
-  );
-  expect(body.message.length).toBeGreaterThan(0);
-  for (const key of Object.keys(body)) expect(ERROR_KEYS).toContain(key);
-  if (body.errors !== undefined) {
-    expect(Array.isArray(body.errors)).toBe(true);
-    for (const e of body.errors) {
-      expect(typeof e.field).toBe('string');
-      expect(typeof e.reason).toBe('string');
-    }
-  }
-  expectNoLeaks(res.text);
-  return body;
-}
-
-function expectNoLeaks(text: string): void {
-  expect(text).not.toMatch(/stack/i);
-  expect(text).not.toMatch(/\bSELECT\b/);
-  expect(text).not.toMatch(/\bINSERT\b/);
-  expect(text).not.toMatch(/\bUPDATE\s+users\b/i);
-  // "at fn (file.js:1:2)", "at file.js:1:2", "at async …" — the shapes of V8 stack frames.
-  expect(text).not.toMatch(/\bat (async )?[\w$.<>[\] ]*\(?[^\s()]*:\d+:\d+\)?/);
-  expect(text).not.toMatch(/node:internal|node_modules|\/dist\/|\.[jt]s:\d+/);
-  expect(text).not.toContain('$argon2');
 }
 
 function indexesOf(body: any): number[] {

@@ -1,30 +1,9 @@
-import type { HttpResult, TestServer } from './server.js';
-
-/** The keys an error body may have (contract §7); `request_id` only comes with a 500. */
-const ERROR_KEYS = ['statusCode', 'error', 'code', 'message', 'errors'];
-
-// What must never reach a client or, for bad input, the log: a stack frame, SQL, a driver's or library's
-// error name or message.
-const LEAK =
-  /at [\w.<>$]+ \(|node_modules|QueryFailedError|SELECT |INSERT |UPDATE |syntax error|TypeError|RangeError|class-validator|secure-json-parse|violates|constraint/;
+import type { TestServer } from './server.js';
 
 // A stack in a JSON log line: Nest prints it as an escaped string with `\n    at …` frames.
 const STACK_IN_LOG = /Unhandled error|\\n\s+at |^\s+at /;
 
-/** A 4xx in the contract's error shape, with nothing of the server's insides in it. */
-export function expectCleanError(res: HttpResult, status?: number): void {
-  if (status !== undefined) expect(res.status).toBe(status);
-  expect(res.status).toBeGreaterThanOrEqual(400);
-  expect(res.status).toBeLessThan(500);
-  expect(Object.keys(res.body ?? {})).toEqual(
-    expect.arrayContaining(['code', 'error', 'message', 'statusCode']),
-  );
-  for (const key of Object.keys(res.body)) expect(ERROR_KEYS).toContain(key);
-  expect(res.body.statusCode).toBe(res.status);
-  expect(typeof res.body.code).toBe('string');
-  expect(typeof res.body.message).toBe('string');
-  expect(res.text).not.toMatch(LEAK);
-}
+export { expectCleanError } from './errors.js';
 
 /**
  * What a request may have written: every user row (hashed, so any change shows) and the row counts of

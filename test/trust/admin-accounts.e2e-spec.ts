@@ -1,6 +1,5 @@
 import {
   bearer,
-  expectError,
   newPerson,
   type Person,
   PASSWORD,
@@ -8,6 +7,7 @@ import {
   snapshot,
   uniqueEmail,
 } from '../support/actors.js';
+import { expectError } from '../support/errors.js';
 import { startServer, type TestServer, WRITE_TOKEN } from '../support/server.js';
 
 /**

@@ -1,4 +1,5 @@
-import { expectError, newPerson, PASSWORD, type Person, snapshot } from '../support/actors.js';
+import { newPerson, PASSWORD, type Person, snapshot } from '../support/actors.js';
+import { expectError } from '../support/errors.js';
 import { type HttpResult, startServer, type TestServer } from '../support/server.js';
 
 /**

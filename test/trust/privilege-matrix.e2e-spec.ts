@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import {
   bearer,
   createApiToken,
-  expectError,
   newPerson,
   PASSWORD,
   signIn,
   snapshot,
   uniqueEmail,
 } from '../support/actors.js';
+import { expectError } from '../support/errors.js';
 import {
   cookieHeader,
   cookieLogin,

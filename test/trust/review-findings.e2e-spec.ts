@@ -1,29 +1,18 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import pg from 'pg';
 import { SessionsTable1795700000000 } from '../../migrations/1795700000000-SessionsTable.js';
-import {
-  bearer,
-  expectError,
-  newPerson,
-  PASSWORD,
-  type Person,
-  refresh,
-  uniqueEmail,
-} from '../support/actors.js';
+import { bearer, newPerson, PASSWORD, type Person, refresh, uniqueEmail } from '../support/actors.js';
+import { expectError } from '../support/errors.js';
 import { cookieHeader, cookieLogin, jwtPayload, partnerToken } from '../support/session.js';
 import { type HttpResult, startServer, type TestServer, WRITE_TOKEN } from '../support/server.js';
 import { createTestDatabase } from '../support/test-db.js';
+import { median } from '../support/timing.js';
 
 /**
  * Findings of the adversarial review of this round's change (the session model rewrite and the fixes that
  * came with it). Each test states what the service should do; each failed on the reviewed code (7 of 7)
  * and holds the fix now.
  */
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function timed(send: () => Promise<HttpResult>): Promise<{ ms: number; res: HttpResult }> {
   const started = performance.now();

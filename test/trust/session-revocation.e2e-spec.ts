@@ -1,6 +1,5 @@
 import {
   bearer,
-  expectError,
   logout,
   newPerson,
   PASSWORD,
@@ -10,6 +9,7 @@ import {
   snapshot,
   uniqueEmail,
 } from '../support/actors.js';
+import { expectError } from '../support/errors.js';
 import { cookieHeader, cookieLogin, jwtPayload } from '../support/session.js';
 import {
   type HttpResult,

@@ -1,4 +1,5 @@
-import { bearer, expectError, newPerson, refresh, snapshot } from '../support/actors.js';
+import { bearer, newPerson, refresh, snapshot } from '../support/actors.js';
+import { expectError } from '../support/errors.js';
 import { cookieHeader, partnerToken, setCookies } from '../support/session.js';
 import { startServer, type TestServer } from '../support/server.js';
 
