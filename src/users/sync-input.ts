@@ -3,18 +3,12 @@ import { validateObject } from '../common/validation.js';
 import { SyncUserDto } from './dto/sync-user.dto.js';
 import { emailProblem, normaliseEmail, normaliseUsername, usernameProblem } from './normalise.js';
 import { plainlyValidItem } from './sync-item-check.js';
+import type { UpsertRow } from './users.repository.js';
 
 export const MAX_BULK_ITEMS = 10_000;
 
-/** A validated sync item with its email and username already normalised. */
-export interface SyncItem {
-  email: string;
-  username?: string;
-  firstName?: string;
-  lastName?: string;
-  isActive?: boolean;
-  password?: string;
-}
+/** A validated sync item with its email and username already normalised: a row to upsert, password unhashed. */
+export type SyncItem = Omit<UpsertRow, 'passwordHash'> & { password?: string };
 
 export interface SyncInput {
   bulk: boolean;

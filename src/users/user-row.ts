@@ -1,40 +1,41 @@
-// The users table's columns as raw SQL reads them, for every repository whose statements return users.
-import { User, type UserSource } from './user.entity.js';
+// The users table's columns, taken from the entity's decorators (user.entity.ts declares each field once),
+// for UsersRepository's own SQL: each column is read under its property's name, so a row is already a User.
+import { getMetadataArgsStorage } from 'typeorm';
+import { User } from './user.entity.js';
 
-export interface UserRow {
-  id: string;
-  email: string;
-  username: string;
-  first_name: string;
-  last_name: string;
-  is_active: boolean;
-  is_admin: boolean;
-  source: UserSource;
-  created_at: Date;
-  updated_at: Date;
-  last_login_at: Date | null;
+/** A user as a statement returns it: every column but the password hash. */
+export type UserRow = Omit<User, 'passwordHash'>;
+
+/** The column behind each of the entity's properties. */
+export const USER_COLUMN: Readonly<Record<keyof User, string>> = Object.freeze(
+  Object.fromEntries(
+    getMetadataArgsStorage()
+      .columns.filter((column) => column.target === User)
+      .map((column) => [column.propertyName, column.options.name ?? column.propertyName]),
+  ) as Record<keyof User, string>,
+);
+
+const readable = (Object.keys(USER_COLUMN) as (keyof User)[]).filter(
+  (property): property is keyof UserRow => property !== 'passwordHash',
+);
+
+function selectList(qualifier: string): string {
+  return readable.map((property) => `${qualifier}${USER_COLUMN[property]} AS "${property}"`).join(', ');
 }
 
-export const USER_COLUMNS =
-  'id, email, username, first_name, last_name, is_active, is_admin, source, created_at, updated_at, last_login_at';
-// The same columns qualified, for statements that join users (as u) with another source of rows.
-export const USER_COLUMNS_OF_U = USER_COLUMNS.split(', ')
-  .map((column) => `u.${column}`)
-  .join(', ');
+/** The select list of a user (`… first_name AS "firstName" …`). */
+export const USER_COLUMNS = selectList('');
+/** The same, qualified, for statements that join users (as u) with another source of rows. */
+export const USER_COLUMNS_OF_U = selectList('u.');
 
-// Raw rows rather than TypeORM's entity hydration, which for a bulk sync's rows costs more than the query.
+/**
+ * The User in a raw row, which may carry other columns of its statement (`created`, `total`): only the
+ * entity's are copied. Raw rows rather than TypeORM's entity hydration, which for a bulk sync's rows costs
+ * more than the query.
+ */
 export function toUser(row: UserRow): User {
-  return Object.assign(new User(), {
-    id: row.id,
-    email: row.email,
-    username: row.username,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    isActive: row.is_active,
-    isAdmin: row.is_admin,
-    source: row.source,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastLoginAt: row.last_login_at,
-  });
+  const user = new User();
+  const fields: Partial<Record<keyof UserRow, unknown>> = user;
+  for (const property of readable) fields[property] = row[property];
+  return user;
 }

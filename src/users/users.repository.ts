@@ -6,17 +6,15 @@ import { preparedRows } from '../database/prepared-rows.js';
 import { queryRows } from '../database/query-rows.js';
 import { escapeLike } from './normalise.js';
 import { User, type UserSource } from './user.entity.js';
-import { toUser, USER_COLUMNS, USER_COLUMNS_OF_U, type UserRow } from './user-row.js';
+import { toUser, USER_COLUMN, USER_COLUMNS, USER_COLUMNS_OF_U, type UserRow } from './user-row.js';
 
-/** One row to upsert. `undefined` fields keep the stored value on update and take the default on insert. */
-export interface UpsertRow {
-  email: string;
-  username?: string;
-  firstName?: string;
-  lastName?: string;
-  isActive?: boolean;
+/** The fields a write may set; `undefined` keeps the stored value (on insert: the column's default). */
+type WritableFields = Partial<Pick<User, 'username' | 'firstName' | 'lastName' | 'isActive'>> & {
   passwordHash?: string;
-}
+};
+
+/** One row to upsert, found by its email. */
+export type UpsertRow = WritableFields & Pick<User, 'email'>;
 
 export interface UpsertOutcome {
   createdIds: Set<string>;
@@ -46,24 +44,11 @@ export interface SsoSignInRules {
 export type SsoSignIn =
   { kind: 'signed_in'; user: User; created: boolean } | { kind: 'unknown' | 'inactive' | 'admin' };
 
-export interface UserPatch {
-  email?: string;
-  username?: string;
-  firstName?: string;
-  lastName?: string;
-  isActive?: boolean;
-  passwordHash?: string;
-}
+export type UserPatch = WritableFields & Partial<Pick<User, 'email'>>;
 
 const UPSERT_FIELDS = ['username', 'firstName', 'lastName', 'isActive', 'passwordHash'] as const;
 type UpsertField = (typeof UPSERT_FIELDS)[number];
-const UPSERT_COLUMN: Record<UpsertField, string> = {
-  username: 'username',
-  firstName: 'first_name',
-  lastName: 'last_name',
-  isActive: 'is_active',
-  passwordHash: 'password_hash',
-};
+const UPSERT_COLUMN = (field: UpsertField): string => USER_COLUMN[field];
 
 /**
  * How a batch is written, picked in upsertMany (for a batch of a chunk or more, by whether any of its emails
@@ -91,7 +76,7 @@ function upsertSql(fields: UpsertField[], mode: WriteMode, protectAdmins: boolea
   const returning = `RETURNING ${USER_COLUMNS_OF_U}, (u.xmax = 0) AS created`;
   if (mode === 'insert') return `${input} ${insert} ${returning}`;
   if (fields.length === 0) return `${input} ${insert} ON CONFLICT (email) DO NOTHING ${returning}`;
-  const columns = fields.map((field) => UPSERT_COLUMN[field]);
+  const columns = fields.map(UPSERT_COLUMN);
   const set = (from: string): string =>
     `${columns.map((c) => `${c} = ${from}.${c}`).join(', ')}, updated_at = now()`;
   // A given password is always written: the service leaves out the ones that already match.
@@ -207,13 +192,13 @@ export class UsersRepository {
 
   /** The account a login names (by email first, else by username), with its stored hash. */
   async findForLogin(identifier: string): Promise<LoginAccount | undefined> {
-    const [row] = await queryRows<UserRow & { password_hash: string | null }>(
+    const [row] = await queryRows<UserRow & { passwordHash: string | null }>(
       this.db.manager,
-      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE email = $1 OR username = $1
+      `SELECT ${USER_COLUMNS}, password_hash AS "passwordHash" FROM users WHERE email = $1 OR username = $1
         ORDER BY (email = $1) DESC LIMIT 1`,
       [identifier],
     );
-    return row && { user: toUser(row), passwordHash: row.password_hash };
+    return row && { user: toUser(row), passwordHash: row.passwordHash };
   }
 
   /**
@@ -331,8 +316,8 @@ export class UsersRepository {
     const contains = containsTerm(term, 3);
     const rows: (UserRow & { total: string })[] = await this.db.query(
       `WITH matches AS MATERIALIZED (
-         SELECT ${USER_COLUMNS} FROM users WHERE ${contains.sql})
-       SELECT *, count(*) OVER () AS total FROM matches ${page}`,
+         SELECT * FROM users WHERE ${contains.sql})
+       SELECT ${USER_COLUMNS}, count(*) OVER () AS total FROM matches ${page}`,
       [limit, offset, ...contains.params],
     );
     return { users: rows.map(toUser), total: rows.length > 0 ? Number(rows[0].total) : undefined };
@@ -473,7 +458,7 @@ export class UsersRepository {
           : await queryRows<UserRow>(tx, `SELECT ${USER_COLUMNS} FROM users WHERE email = ANY($1::text[])`, [
               unchangedEmails,
             ]);
-      const admins = protectAdmins ? unchanged.filter((row) => row.is_admin).map((row) => row.email) : [];
+      const admins = protectAdmins ? unchanged.filter((row) => row.isAdmin).map((row) => row.email) : [];
       if (admins.length > 0) throw new AdminAccountsTargeted(admins);
       return { createdIds, updatedIds, users: [...written.map((w) => w.user), ...unchanged.map(toUser)] };
     });
