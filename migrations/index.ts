@@ -6,6 +6,7 @@ import { UsersNewestFirstIndex1795480000000 } from './1795480000000-UsersNewestF
 import { SearchTextStatistics1795560000000 } from './1795560000000-SearchTextStatistics.js';
 import { SearchPatternOutOfPlanning1795640000000 } from './1795640000000-SearchPatternOutOfPlanning.js';
 import { SessionsTable1795700000000 } from './1795700000000-SessionsTable.js';
+import { OidcProvider1795800000000 } from './1795800000000-OidcProvider.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -20,4 +21,5 @@ export const migrations = [
   SearchTextStatistics1795560000000,
   SearchPatternOutOfPlanning1795640000000,
   SessionsTable1795700000000,
+  OidcProvider1795800000000,
 ];

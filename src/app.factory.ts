@@ -12,6 +12,7 @@ import { routerErrorHandler } from './common/http/http-error.filter.js';
 import { defaultSecurityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
+import { OidcEntry } from './oidc/http/oidc-entry.js';
 import { SsoEntry } from './sso/http/sso-entry.js';
 
 export interface CreateAppOptions {
@@ -63,7 +64,7 @@ export async function createApp(
 
   // SSO landings (`/any/page?token=…`) are caught before routing, so they work on every path. The
   // hook exists before Nest registers routes; the service behind it is resolved once Nest has built it.
-  const late: { sso?: SsoEntry } = {};
+  const late: { sso?: SsoEntry; oidc?: OidcEntry } = {};
   fastify.addHook('onRequest', (request, reply, done) => {
     const sso = late.sso;
     const token = sso?.tokenOnPage(request);
@@ -71,6 +72,20 @@ export async function createApp(
     sso.complete(request, reply, token).then(
       () => undefined,
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+
+  // The OpenID Provider's requests go to it before routing and body parsing (OidcEntry), after a partner
+  // landing on /oidc/authorize?token=… has signed the person in.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const oidc = late.oidc;
+    if (!oidc?.handles(request)) return done();
+    oidc.serve(request, reply).then(
+      () => undefined,
+      (error: unknown) => {
+        if (reply.sent || reply.raw.headersSent) reply.raw.destroy();
+        else done(error instanceof Error ? error : new Error(String(error)));
+      },
     );
   });
 
@@ -95,6 +110,7 @@ export async function createApp(
     maxAge: 600,
   });
   late.sso = app.get(SsoEntry);
+  late.oidc = app.get(OidcEntry);
   setupOpenApi(app);
   await app.init();
   return app;

@@ -10,6 +10,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
+import { OidcModule } from './oidc/oidc.module.js';
 import { SsoModule } from './sso/sso.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebModule } from './web/web.module.js';
@@ -28,6 +29,7 @@ export class AppModule {
         ApiTokensModule,
         HealthModule,
         SsoModule,
+        OidcModule,
         BootstrapModule,
         WebModule,
       ],

@@ -570,10 +570,11 @@ describe('API tokens managed by admins (POST/GET/DELETE /api/tokens)', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('JWKS', () => {
-  it('is public and empty with the default HS256', async () => {
+  it('is public, and with the default HS256 holds only the ID-token key (never the secret)', async () => {
     const res = await t.request('GET', '/.well-known/jwks.json');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ keys: [] });
+    expect(res.body.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig' })]);
+    for (const member of ['d', 'p', 'q', 'k']) expect(res.body.keys[0]).not.toHaveProperty(member);
     expect(res.text).not.toContain(TEST_JWT_SECRET);
   });
 });
@@ -617,8 +618,10 @@ describe('asymmetric signing keys', () => {
 
       const res = await es.request('GET', '/.well-known/jwks.json');
       expect(res.status).toBe(200);
-      expect(res.body.keys).toHaveLength(1);
-      jwk = res.body.keys[0];
+      // Beside it, the OpenID Provider's ID-token key (another kid).
+      const published = res.body.keys.filter((key: { kid: string }) => key.kid === header.kid);
+      expect(published).toHaveLength(1);
+      jwk = published[0];
       const ours = ecKeys.publicKey.export({ format: 'jwk' });
       expect(jwk).toEqual({
         kid: header.kid,
@@ -698,8 +701,9 @@ describe('asymmetric signing keys', () => {
 
       const res = await server.request('GET', '/.well-known/jwks.json');
       expect(res.status).toBe(200);
-      expect(res.body.keys).toHaveLength(1);
-      const jwk = res.body.keys[0];
+      const published = res.body.keys.filter((key: { kid: string }) => key.kid === header.kid);
+      expect(published).toHaveLength(1);
+      const jwk = published[0];
       expect(jwk).toMatchObject({
         kid: header.kid,
         kty,

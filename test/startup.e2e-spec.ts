@@ -216,11 +216,14 @@ describe('NODE_ENV=production with an asymmetric JWT_ALGORITHM', () => {
       JWT_ALGORITHM: 'ES256',
       JWT_PRIVATE_KEY: privateKey,
       JWT_SECRET: '',
+      OIDC_PRIVATE_KEY: '',
     });
     try {
       const jwks = await t.request('GET', '/.well-known/jwks.json');
       expect(jwks.status).toBe(200);
       expect(jwks.body.keys).toEqual([expect.objectContaining({ alg: 'ES256', kty: 'EC' })]);
+      // No ID-token key in production: no OpenID Provider, and nothing generated for one.
+      expect((await t.request('GET', '/.well-known/openid-configuration')).status).toBe(404);
       // the refresh-token key comes from the private key: a login and a refresh work without any secret
       const email = 'prod@startup.example';
       const password = 'a production password';

@@ -19,6 +19,7 @@ import { SessionsService } from './sessions/sessions.service.js';
 import { SessionsController } from './http/sessions.controller.js';
 import { TokenController } from './http/token.controller.js';
 import { AccessTokens } from './tokens/access-tokens.js';
+import { IdTokenKeys } from './tokens/id-token-keys.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { SessionStatusCache } from './session-status.cache.js';
 
@@ -28,6 +29,7 @@ import { SessionStatusCache } from './session-status.cache.js';
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     SigningKeys,
+    IdTokenKeys,
     AccessTokens,
     AccessPrincipals,
     BrowserSessions,
@@ -41,6 +43,6 @@ import { SessionStatusCache } from './session-status.cache.js';
     JwtStrategy,
     PassportJwtGuard,
   ],
-  exports: [SessionsService, SessionCookies, AccessTokens, BrowserSessions],
+  exports: [SessionsService, SessionCookies, AccessTokens, AccessPrincipals, BrowserSessions, IdTokenKeys],
 })
 export class AuthModule {}

@@ -61,6 +61,11 @@ export interface SsoSettings {
   requireEmailVerified: boolean;
 }
 
+export interface OidcSettings {
+  /** PEM (RSA, or EC P-256) that signs ID tokens; generated in development; none: no OpenID Provider. */
+  privateKey?: string;
+}
+
 export interface BootstrapSettings {
   adminEmail?: string;
   adminPassword?: string;
@@ -82,6 +87,7 @@ export interface AppConfigValues {
   frameAncestors: string[];
   sessionCookieSameSite: SameSite;
   bootstrap: BootstrapSettings;
+  oidc: OidcSettings;
   logLevel: LogLevel;
   /** Which proxies' X-Forwarded-For is believed (TRUST_PROXY; trust-proxy.ts). */
   trustProxy: TrustProxy;
@@ -104,6 +110,7 @@ export class AppConfig implements AppConfigValues {
   readonly frameAncestors!: string[];
   readonly sessionCookieSameSite!: SameSite;
   readonly bootstrap!: BootstrapSettings;
+  readonly oidc!: OidcSettings;
   readonly logLevel!: LogLevel;
   readonly trustProxy!: TrustProxy;
 

@@ -7,6 +7,7 @@ import type { JwtAlgorithm } from './app-config.js';
 interface DevSecrets {
   JWT_SECRET?: string;
   EMBEDDED_DB_PASSWORD?: string;
+  OIDC_PRIVATE_KEY?: string;
   [privateKeyForAlgorithm: `JWT_PRIVATE_KEY_${string}`]: string | undefined;
 }
 
@@ -31,6 +32,11 @@ export class DevSecretStore {
 
   privateKey(algorithm: Exclude<JwtAlgorithm, 'HS256'>): string {
     return this.getOrCreate(`JWT_PRIVATE_KEY_${algorithm}`, () => generatePrivateKey(algorithm));
+  }
+
+  /** RSA, so that RS256, the algorithm every OpenID client must accept, is always offered. */
+  oidcPrivateKey(): string {
+    return this.getOrCreate('OIDC_PRIVATE_KEY', () => generatePrivateKey('RS256'));
   }
 
   private getOrCreate(name: keyof DevSecrets, make: () => string): string {

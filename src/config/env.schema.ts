@@ -229,15 +229,27 @@ export class EnvSchema {
       'must be false, true (one proxy), a number of proxies, or a comma-separated list of proxy addresses/CIDRs',
   })
   TRUST_PROXY?: string;
+
+  @IsOptional()
+  @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'must be a PEM private key' })
+  OIDC_PRIVATE_KEY?: string;
 }
 
 /** Names that look like ours but are not settings: almost always a typo worth stopping for. */
-export const SETTING_PREFIXES = ['JWT_', 'BOOTSTRAP_', 'SESSION_COOKIE_', 'CORS_', 'FRAME_ANCESTORS'];
+export const SETTING_PREFIXES = [
+  'JWT_',
+  'BOOTSTRAP_',
+  'SESSION_COOKIE_',
+  'CORS_',
+  'FRAME_ANCESTORS',
+  'OIDC_',
+];
 
 /** Settings whose values are never echoed in an error message. */
 export const SECRET_SETTINGS = new Set([
   'JWT_SECRET',
   'JWT_PRIVATE_KEY',
+  'OIDC_PRIVATE_KEY',
   'JWT_SSO_SECRET',
   'DATABASE_URL',
   'BOOTSTRAP_ADMIN_PASSWORD',

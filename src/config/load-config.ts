@@ -130,6 +130,11 @@ function build(e: EnvSchema, problems: string[]): AppConfig {
       adminPassword: e.BOOTSTRAP_ADMIN_PASSWORD,
       apiToken: e.BOOTSTRAP_API_TOKEN,
     },
+    oidc: {
+      // Production without a key runs no OpenID Provider (main.ts says so at start-up) rather than refusing
+      // to start: deployments from before the provider keep working unchanged.
+      privateKey: e.OIDC_PRIVATE_KEY ?? dev?.oidcPrivateKey(),
+    },
     logLevel: (e.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'log')) as LogLevel,
     trustProxy,
   });
@@ -207,6 +212,7 @@ const SETTINGS: Record<keyof EnvSchema, true> = {
   FRAME_ANCESTORS: true,
   SESSION_COOKIE_SAMESITE: true,
   TRUST_PROXY: true,
+  OIDC_PRIVATE_KEY: true,
   BOOTSTRAP_ADMIN_EMAIL: true,
   BOOTSTRAP_ADMIN_PASSWORD: true,
   BOOTSTRAP_API_TOKEN: true,

@@ -4,6 +4,8 @@ import { ApiToken } from '../api-tokens/api-token.entity.js';
 import { LoginThrottle } from '../auth/login/login-throttle.entity.js';
 import { RefreshToken } from '../auth/sessions/refresh-token.entity.js';
 import { Session } from '../auth/sessions/session.entity.js';
+import { OidcClient } from '../oidc/oidc-client.entity.js';
+import { OidcPayload } from '../oidc/oidc-payload.entity.js';
 import { SsoReplay } from '../sso/sso-replay.entity.js';
 import { User } from '../users/user.entity.js';
 import { GuardedClient } from './guarded-client.js';
@@ -14,7 +16,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [User, ApiToken, Session, RefreshToken, LoginThrottle, SsoReplay],
+    entities: [User, ApiToken, Session, RefreshToken, LoginThrottle, SsoReplay, OidcClient, OidcPayload],
     migrations,
     synchronize: false,
     migrationsRun: false,

@@ -75,7 +75,15 @@ export function logout(server: TestServer, refreshToken: string): Promise<HttpRe
   return server.request('POST', '/logout', { body: { refresh_token: refreshToken } });
 }
 
-const WATCHED_TABLES = ['users', 'api_tokens', 'sessions', 'refresh_tokens', 'sso_replay'] as const;
+const WATCHED_TABLES = [
+  'users',
+  'api_tokens',
+  'sessions',
+  'refresh_tokens',
+  'sso_replay',
+  'oidc_clients',
+  'oidc_payloads',
+] as const;
 export type WatchedTable = (typeof WATCHED_TABLES)[number];
 
 /**

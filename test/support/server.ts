@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +13,10 @@ export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 const EARLY_ANSWER_SIZE = 1024 * 1024;
 export const WRITE_TOKEN = 'lk_test_write_token_0123456789abcdefghijklmnop';
+// One ID-token key for every server a test process starts: generating an RSA key per server costs ~100 ms.
+export const TEST_OIDC_PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 export interface HttpResult<T = any> {
   status: number;
@@ -84,6 +89,7 @@ async function spawnServer(env: Record<string, string>, databaseUrl: string): Pr
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: 'log',
       BOOTSTRAP_API_TOKEN: WRITE_TOKEN,
+      OIDC_PRIVATE_KEY: TEST_OIDC_PRIVATE_KEY,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

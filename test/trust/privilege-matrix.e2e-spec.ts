@@ -740,6 +740,113 @@ const ROUTES: Route[] = [
     },
   },
 
+  // §8: OIDC clients, an admin's business alone (like API tokens); the sign-in step is public.
+  {
+    method: 'POST',
+    path: '/api/clients',
+    listed: 'openapi',
+    noStore: true,
+    expect: adminOnly('POST', 201),
+    prepare: (c) => ({
+      path: '/api/clients',
+      body: { name: c.mark, type: 'confidential', redirect_uris: ['https://app.example/cb'] },
+      writes: true,
+      async accepted(res) {
+        expect(res.body).toMatchObject({
+          client_id: expect.any(String),
+          client_secret: expect.any(String),
+          name: c.mark,
+        });
+        const { rows } = await t.db.query('SELECT name, secret_hash FROM oidc_clients WHERE client_id = $1', [
+          res.body.client_id,
+        ]);
+        expect(rows).toEqual([{ name: c.mark, secret_hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+      },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/clients',
+    listed: 'openapi',
+    noStore: true,
+    expect: adminOnly('GET', 200),
+    prepare: async () => {
+      const clientId = await fixtureClient();
+      return {
+        path: '/api/clients',
+        accepted(res) {
+          expect(res.body).toEqual(
+            expect.arrayContaining([expect.objectContaining({ client_id: clientId })]),
+          );
+          for (const listed of res.body) expect(listed).not.toHaveProperty('client_secret');
+        },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/clients/:id',
+    listed: 'openapi',
+    noStore: true,
+    expect: adminOnly('GET', 200),
+    prepare: async () => {
+      const clientId = await fixtureClient();
+      return {
+        path: `/api/clients/${clientId}`,
+        accepted: (res) => expect(res.body).toMatchObject({ client_id: clientId, type: 'confidential' }),
+      };
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/clients/:id',
+    listed: 'openapi',
+    noStore: true,
+    expect: adminOnly('PATCH', 200),
+    prepare: async (c) => {
+      const clientId = await fixtureClient();
+      return {
+        path: `/api/clients/${clientId}`,
+        body: { name: c.mark },
+        writes: true,
+        async accepted() {
+          const { rows } = await t.db.query('SELECT name FROM oidc_clients WHERE client_id = $1', [clientId]);
+          expect(rows).toEqual([{ name: c.mark }]);
+        },
+      };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/clients/:id',
+    listed: 'openapi',
+    noStore: true,
+    expect: adminOnly('DELETE', 204),
+    async prepare(c) {
+      const clientId = accepted(c.expected) ? await newClient(c.mark) : await fixtureClient();
+      return {
+        path: `/api/clients/${clientId}`,
+        writes: true,
+        async accepted() {
+          const { rows } = await t.db.query('SELECT 1 FROM oidc_clients WHERE client_id = $1', [clientId]);
+          expect(rows).toEqual([]);
+        },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/interaction/:uid',
+    listed: 'excluded controller',
+    html: true,
+    // Without the provider's interaction cookie there is nothing to continue, whoever asks.
+    expect: always({ status: 400 }),
+    prepare: () => ({
+      path: '/interaction/no-such-interaction',
+      refused: (res) => expect(res.headers.get('content-type')).toMatch(/^text\/html/),
+    }),
+  },
+
   // §5: partner SSO, at /sso/login and as a landing on any page.
   ssoRoute('GET', '/sso/login', 'openapi', (token) => `/sso/login?token=${token}`, '/'),
   ssoRoute('GET', '/users?token=', 'sso hook', (token) => `/users?token=${token}`, '/users'),
@@ -756,11 +863,14 @@ const ROUTES: Route[] = [
     method: 'GET',
     path: '/.well-known/jwks.json',
     listed: 'openapi',
-    // HS256 here: the key is secret, so no key is published.
+    // HS256 here: that key is secret, so only the ID-token key is published.
     expect: always(ok()),
     prepare: () => ({
       path: '/.well-known/jwks.json',
-      accepted: (res) => expect(res.body).toEqual({ keys: [] }),
+      accepted: (res) =>
+        expect(res.body).toEqual({
+          keys: [expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig' })],
+        }),
     }),
   },
   {
@@ -960,6 +1070,23 @@ function refusedAdminItems(
     expect(res.body.errors).toEqual([
       { ...(index === undefined ? {} : { index }), field: 'email', reason: 'is an administrator account' },
     ]);
+}
+
+let fixtureClientId: string | undefined;
+
+/** One confidential client for the cells that read or change a client. */
+async function fixtureClient(): Promise<string> {
+  fixtureClientId ??= await newClient('matrix fixture');
+  return fixtureClientId;
+}
+
+async function newClient(name: string): Promise<string> {
+  const res = await t.request('POST', '/api/clients', {
+    headers: bearer(A.admin.session!.access),
+    body: { name, type: 'confidential', redirect_uris: ['https://app.example/cb'] },
+  });
+  if (res.status !== 201) throw new Error(`creating client ${name} failed: ${res.status} ${res.text}`);
+  return res.body.client_id;
 }
 
 /** These credentials no longer open anything (from the very next request on, §3). */

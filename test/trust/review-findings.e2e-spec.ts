@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import pg from 'pg';
+import { OidcProvider1795800000000 } from '../../migrations/1795800000000-OidcProvider.js';
 import { SessionsTable1795700000000 } from '../../migrations/1795700000000-SessionsTable.js';
 import { bearer, newPerson, PASSWORD, type Person, refresh, uniqueEmail } from '../support/actors.js';
 import { expectError } from '../support/errors.js';
@@ -155,9 +156,11 @@ describe('F5: a deactivation made before the upgrade', () => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      await new SessionsTable1795700000000().down({
-        query: (sql: string, params?: unknown[]) => client.query(sql, params),
-      } as never);
+      const runner = { query: (sql: string, params?: unknown[]) => client.query(sql, params) } as never;
+      // The migrations after SessionsTable go first (OidcProvider's grants name sessions).
+      await new OidcProvider1795800000000().down(runner);
+      await client.query(`DELETE FROM migrations WHERE name = 'OidcProvider1795800000000'`);
+      await new SessionsTable1795700000000().down(runner);
       await client.query(`DELETE FROM migrations WHERE name = 'SessionsTable1795700000000'`);
       await client.query('UPDATE users SET is_active = false WHERE id = $1', [person.id]);
     } finally {

@@ -208,6 +208,10 @@ export class SessionsRepository {
     return (result.raw as { id: string }[]).map((row) => row.id);
   }
 
+  find(sessionId: string): Promise<Session | null> {
+    return this.sessions.findOneBy({ id: sessionId });
+  }
+
   /** The user's sessions that can still be continued, most recently used first. */
   listActive(userId: string): Promise<Session[]> {
     return this.sessions.find({

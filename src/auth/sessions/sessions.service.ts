@@ -76,6 +76,13 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     return outcome;
   }
 
+  /** When and how a live session began (for OIDC's auth_time and amr); undefined once it has ended. */
+  async describe(sessionId: string): Promise<{ startedAt: Date; method: SignInMethod } | undefined> {
+    const session = await this.sessions.find(sessionId);
+    if (!session || session.revokedAt || session.expiresAt <= new Date()) return undefined;
+    return { startedAt: session.createdAt, method: session.signInMethod };
+  }
+
   /**
    * `signIn` for several people at once, in one transaction (SSO landings that arrive together): one user
    * agent per person, and `authenticate` answers each one's subject, or the error that refuses them (the

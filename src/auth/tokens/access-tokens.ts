@@ -13,7 +13,7 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export type SignInMethod = 'password' | 'sso';
 
 // RFC 8176 names password sign-in `pwd`; it has no value for a partner's federated login, so `sso` it is.
-const AMR: Record<SignInMethod, string> = { password: 'pwd', sso: 'sso' };
+export const AMR: Record<SignInMethod, string> = { password: 'pwd', sso: 'sso' };
 
 export interface AccessClaims {
   sub: string;

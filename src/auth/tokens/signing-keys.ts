@@ -66,7 +66,7 @@ function deriveKey(material: Buffer): KeyObject {
 }
 
 /** RFC 7638 JWK thumbprint: a stable `kid` that changes exactly when the key does. */
-function thumbprint(jwk: JsonWebKey): string {
+export function thumbprint(jwk: JsonWebKey): string {
   const members: Record<string, string[]> = {
     EC: ['crv', 'kty', 'x', 'y'],
     RSA: ['e', 'kty', 'n'],

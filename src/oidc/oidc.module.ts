@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { ClientsController } from './http/clients.controller.js';
+import { InteractionController } from './http/interaction.controller.js';
+import { OidcEntry } from './http/oidc-entry.js';
+import { OidcClientsRepository } from './oidc-clients.repository.js';
+import { OidcClientsService } from './oidc-clients.service.js';
+import { OidcGrants } from './oidc-grants.service.js';
+import { OidcPayloadsRepository } from './oidc-payloads.repository.js';
+import { OidcProvider } from './oidc-provider.service.js';
+
+@Module({
+  imports: [AuthModule, UsersModule],
+  controllers: [ClientsController, InteractionController],
+  providers: [
+    OidcProvider,
+    OidcPayloadsRepository,
+    OidcClientsRepository,
+    OidcClientsService,
+    OidcGrants,
+    OidcEntry,
+  ],
+  exports: [OidcEntry, OidcClientsService],
+})
+export class OidcModule {}
