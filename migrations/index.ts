@@ -7,6 +7,7 @@ import { SearchTextStatistics1795560000000 } from './1795560000000-SearchTextSta
 import { SearchPatternOutOfPlanning1795640000000 } from './1795640000000-SearchPatternOutOfPlanning.js';
 import { SessionsTable1795700000000 } from './1795700000000-SessionsTable.js';
 import { OidcProvider1795800000000 } from './1795800000000-OidcProvider.js';
+import { OidcConsents1795900000000 } from './1795900000000-OidcConsents.js';
 
 /**
  * Every migration, oldest first. Listed rather than globbed so that the app, the TypeORM CLI and
@@ -22,4 +23,5 @@ export const migrations = [
   SearchPatternOutOfPlanning1795640000000,
   SessionsTable1795700000000,
   OidcProvider1795800000000,
+  OidcConsents1795900000000,
 ];

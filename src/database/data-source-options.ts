@@ -5,6 +5,7 @@ import { LoginThrottle } from '../auth/login/login-throttle.entity.js';
 import { RefreshToken } from '../auth/sessions/refresh-token.entity.js';
 import { Session } from '../auth/sessions/session.entity.js';
 import { OidcClient } from '../oidc/oidc-client.entity.js';
+import { OidcConsent } from '../oidc/oidc-consent.entity.js';
 import { OidcPayload } from '../oidc/oidc-payload.entity.js';
 import { SsoReplay } from '../sso/sso-replay.entity.js';
 import { User } from '../users/user.entity.js';
@@ -16,7 +17,17 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [User, ApiToken, Session, RefreshToken, LoginThrottle, SsoReplay, OidcClient, OidcPayload],
+    entities: [
+      User,
+      ApiToken,
+      Session,
+      RefreshToken,
+      LoginThrottle,
+      SsoReplay,
+      OidcClient,
+      OidcPayload,
+      OidcConsent,
+    ],
     migrations,
     synchronize: false,
     migrationsRun: false,

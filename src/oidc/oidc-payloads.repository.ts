@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows.js';
 
 /** The models whose rows name a grant: they live only while the grant (and its Latchkey session) does. */
@@ -104,6 +104,17 @@ export class OidcPayloadsRepository {
       [grantId],
     );
     return row?.session_id ?? undefined;
+  }
+
+  /** Removes every grant of the person to the client, and what was issued from them, in the caller's transaction. */
+  async revokeGrantsOf(tx: EntityManager, accountId: string, clientId: string): Promise<void> {
+    await tx.query(
+      `WITH grants AS (
+         DELETE FROM oidc_payloads
+          WHERE model = 'Grant' AND payload->>'accountId' = $1 AND payload->>'clientId' = $2 RETURNING id)
+       DELETE FROM oidc_payloads WHERE grant_id IN (SELECT id FROM grants)`,
+      [accountId, clientId],
+    );
   }
 
   async deleteExpired(): Promise<void> {

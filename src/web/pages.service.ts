@@ -11,6 +11,7 @@ import { loginPage } from './views/login.view.js';
 import { notAllowedPage } from './views/not-allowed.view.js';
 import { profilePage } from './views/profile.view.js';
 import { tokensPage } from './views/tokens.view.js';
+import { OidcConsents } from '../oidc/oidc-consents.service.js';
 
 export type PageAnswer = { redirect: string } | { status: 200 | 403; html: string };
 
@@ -26,6 +27,7 @@ export class PagesService {
   constructor(
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
+    private readonly consents: OidcConsents,
     private readonly config: AppConfig,
   ) {}
 
@@ -37,14 +39,16 @@ export class PagesService {
 
   profile(request: PageRequest): Promise<PageAnswer> {
     return this.page(request, async (user) => {
-      const [account, sessions] = await Promise.all([
+      const [account, sessions, apps] = await Promise.all([
         this.users.get(user.userId),
         this.sessions.list(user.userId),
+        this.consents.appsWithAccess(user.userId),
       ]);
       return profilePage(
         user,
         toUserView(account),
         sessions.map((session) => toSessionView(session, user.sessionId)),
+        apps,
       );
     });
   }

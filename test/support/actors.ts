@@ -83,6 +83,7 @@ const WATCHED_TABLES = [
   'sso_replay',
   'oidc_clients',
   'oidc_payloads',
+  'oidc_consents',
 ] as const;
 export type WatchedTable = (typeof WATCHED_TABLES)[number];
 

@@ -15,12 +15,24 @@ export class BrowserJar {
     this.cookies = { ...cookies };
   }
 
-  async get(pathOrUrl: string): Promise<HttpResult> {
+  get(pathOrUrl: string): Promise<HttpResult> {
+    return this.send('GET', pathOrUrl);
+  }
+
+  /** A request with the jar's cookies (and, for a JSON body, the page's CSRF header unless told otherwise). */
+  async send(
+    method: string,
+    pathOrUrl: string,
+    options: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<HttpResult> {
     const path = pathOrUrl.startsWith('http') ? pathWithin(this.server.baseUrl, pathOrUrl) : pathOrUrl;
     const cookie = Object.entries(this.cookies)
       .map(([k, v]) => `${k}=${v}`)
       .join('; ');
-    const res = await this.server.request('GET', path, { headers: cookie ? { cookie } : {} });
+    const res = await this.server.request(method, path, {
+      headers: { ...(cookie ? { cookie } : {}), ...options.headers },
+      body: options.body,
+    });
     for (const [name, { value, line }] of Object.entries(setCookies(res))) {
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line) || /max-age=0/i.test(line))
         delete this.cookies[name];

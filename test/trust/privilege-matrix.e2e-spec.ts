@@ -141,6 +141,8 @@ type TargetKey =
   | 'itself'
   | 'known asset'
   | 'unknown asset'
+  | 'own consent'
+  | 'another person’s consent'
   | 'forged token';
 
 function targetLabel(target: TargetKey, p: PrincipalKey): string {
@@ -845,6 +847,58 @@ const ROUTES: Route[] = [
       path: '/interaction/no-such-interaction',
       refused: (res) => expect(res.headers.get('content-type')).toMatch(/^text\/html/),
     }),
+  },
+
+  {
+    method: 'POST',
+    path: '/interaction/:uid/consent',
+    listed: 'excluded controller',
+    html: true,
+    // The CSRF double submit first (a cookie session's page only), then: nothing to continue.
+    expect: (p) => (PRESENTATION[p] === 'cookie' ? { status: 400 } : CSRF_FAILED),
+    prepare: () => ({ path: '/interaction/no-such-interaction/consent', body: { allow: true } }),
+  },
+  {
+    method: 'GET',
+    path: '/api/me/apps',
+    listed: 'openapi',
+    noStore: true,
+    expect: forPeople('GET', 200),
+    prepare: () => ({
+      path: '/api/me/apps',
+      accepted: (res) => expect(res.body).toEqual({ apps: expect.any(Array) }),
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/me/apps/:clientId',
+    listed: 'openapi',
+    noStore: true,
+    targets: (p) =>
+      PEOPLE.has(p) ? ['own consent', 'another person’s consent'] : ['another person’s consent'],
+    expect: (p, target) =>
+      guard(p, 'DELETE') ??
+      (TOKENS.has(p) ? FORBIDDEN : target === 'own consent' ? ok(204) : { status: 404, code: 'not_found' }),
+    async prepare(c) {
+      const clientId = await fixtureClient();
+      const owner =
+        c.target === 'own consent' && accepted(c.expected) ? c.actor.account!.id : T.user.account.id;
+      await t.db.query(
+        `INSERT INTO oidc_consents (user_id, client_id, scopes) VALUES ($1, $2, '{openid}') ON CONFLICT DO NOTHING`,
+        [owner, clientId],
+      );
+      return {
+        path: `/api/me/apps/${clientId}`,
+        writes: true,
+        async accepted() {
+          const { rows } = await t.db.query(
+            'SELECT 1 FROM oidc_consents WHERE user_id = $1 AND client_id = $2',
+            [owner, clientId],
+          );
+          expect(rows).toEqual([]);
+        },
+      };
+    },
   },
 
   // §5: partner SSO, at /sso/login and as a landing on any page.

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import pg from 'pg';
-import { OidcProvider1795800000000 } from '../../migrations/1795800000000-OidcProvider.js';
+import { migrations } from '../../migrations/index.js';
 import { SessionsTable1795700000000 } from '../../migrations/1795700000000-SessionsTable.js';
 import { bearer, newPerson, PASSWORD, type Person, refresh, uniqueEmail } from '../support/actors.js';
 import { expectError } from '../support/errors.js';
@@ -157,9 +157,13 @@ describe('F5: a deactivation made before the upgrade', () => {
     await client.connect();
     try {
       const runner = { query: (sql: string, params?: unknown[]) => client.query(sql, params) } as never;
-      // The migrations after SessionsTable go first (OidcProvider's grants name sessions).
-      await new OidcProvider1795800000000().down(runner);
-      await client.query(`DELETE FROM migrations WHERE name = 'OidcProvider1795800000000'`);
+      // The migrations after SessionsTable go first, newest first (OidcProvider's grants name sessions).
+      const later = migrations.slice(migrations.indexOf(SessionsTable1795700000000) + 1).reverse();
+      for (const Migration of later) {
+        const migration = new Migration();
+        await migration.down(runner);
+        await client.query(`DELETE FROM migrations WHERE name = $1`, [migration.name]);
+      }
       await new SessionsTable1795700000000().down(runner);
       await client.query(`DELETE FROM migrations WHERE name = 'SessionsTable1795700000000'`);
       await client.query('UPDATE users SET is_active = false WHERE id = $1', [person.id]);

@@ -1,20 +1,36 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults } from 'oidc-provider';
 import { Public } from '../../auth/decorators.js';
 import { BrowserSessions } from '../../auth/http/browser-sessions.js';
 import { SessionCookies } from '../../auth/http/session-cookies.js';
+import type { UserPrincipal } from '../../auth/principal.js';
 import { SessionsService } from '../../auth/sessions/sessions.service.js';
 import { AMR } from '../../auth/tokens/access-tokens.js';
+import { pageContentPolicy } from '../../common/security-headers.js';
+import { AppConfig } from '../../config/app-config.js';
+import { consentPage } from '../consent.view.js';
+import { ConsentDecisionDto } from '../dto/consent-decision.dto.js';
 import { OidcClientsRepository } from '../oidc-clients.repository.js';
+import { OidcConsents } from '../oidc-consents.service.js';
 import { OidcGrants } from '../oidc-grants.service.js';
 import { errorPage } from '../oidc-pages.js';
 import { INTERACTION_PATH, OidcProvider } from '../oidc-provider.service.js';
 
+type Details = Awaited<ReturnType<NonNullable<OidcProvider['provider']>['interactionDetails']>>;
+
+interface Step {
+  details: Details;
+  principal: UserPrincipal;
+  login: NonNullable<InteractionResults['login']>;
+  fresh: boolean;
+}
+
 /**
  * The provider's interaction step, on Latchkey's own session: a person already signed in to Latchkey (by
  * password or partner SSO) goes straight back to the application; anyone else signs in on /login first.
+ * First-party clients, and clients the person has already allowed these scopes, skip the consent page.
  */
 @ApiExcludeController()
 @Controller('interaction')
@@ -26,6 +42,8 @@ export class InteractionController {
     private readonly sessions: SessionsService,
     private readonly clients: OidcClientsRepository,
     private readonly grants: OidcGrants,
+    private readonly consents: OidcConsents,
+    private readonly config: AppConfig,
   ) {}
 
   @Public()
@@ -35,70 +53,161 @@ export class InteractionController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const provider = this.oidc.provider;
-    if (!provider)
-      return void reply.status(404).type('text/html').send(errorPage('not_found', 'No such page'));
-    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => undefined);
-    if (!details || details.uid !== uid) {
-      return void reply
-        .status(400)
-        .type('text/html')
-        .send(
-          errorPage('interaction_expired', 'This sign-in has expired; start again from the application.'),
-        );
-    }
-    const here = `${INTERACTION_PATH}/${uid}`;
-    const signIn = () => reply.redirect(`/login?next=${encodeURIComponent(here)}`, 303);
-    const principal = await this.browserSessions.resolve(request, reply);
-    const session = principal && (await this.sessions.describe(principal.sessionId));
-    if (!principal || !session) return void signIn();
-    const login: InteractionResults['login'] = {
-      accountId: principal.userId,
-      ts: Math.floor(session.startedAt.getTime() / 1000),
-      amr: [AMR[session.method]],
-    };
+    const step = await this.step(uid, request, reply);
+    if (!step) return;
+    const { details, principal, login, fresh } = step;
     const { prompt } = details;
-    let result: InteractionResults;
     if (prompt.name === 'login') {
-      // prompt=login or max_age: a sign-in newer than this request is needed. The current session is ended
-      // and the person signs in again.
-      const fresh = session.startedAt.getTime() / 1000 >= Number(details.iat ?? 0);
-      const mustRenew = prompt.reasons.some((r) => r === 'login_prompt' || r === 'max_age');
-      if (mustRenew && !fresh) {
+      // prompt=login or max_age: a sign-in newer than this request is needed; the current session ends.
+      if (prompt.reasons.some((r) => r === 'login_prompt' || r === 'max_age') && !fresh) {
         await this.browserSessions.end(principal);
         this.cookies.clear(reply);
-        return void signIn();
+        return this.signIn(uid, reply);
       }
-      result = { login };
-    } else if (details.session?.accountId !== principal.userId) {
-      // The provider remembers someone else in this browser: sign in the person Latchkey knows.
-      result = { login };
-    } else {
-      const clientId = String(details.params.client_id);
-      const client = await this.clients.find(clientId);
-      if (!client)
-        return void reply
-          .status(400)
-          .type('text/html')
-          .send(errorPage('invalid_client', 'Unknown application'));
-      if (!client.firstParty) {
-        // Consent for other applications is a page of its own (issue 17, still to come): refused until then.
-        result = { error: 'consent_required', error_description: 'this application needs consent' };
-      } else {
-        const grantId = await this.grants.grant(
-          principal.userId,
-          clientId,
-          principal.sessionId,
-          prompt.details,
-          details.grantId,
-        );
-        if (!grantId) return void signIn();
-        result = { consent: { grantId } };
-      }
+      return this.finish(request, reply, { login });
     }
+    // The provider remembers someone else in this browser: sign in the person Latchkey knows.
+    if (details.session?.accountId !== principal.userId) return this.finish(request, reply, { login });
+    const clientId = String(details.params.client_id);
+    const client = await this.clients.find(clientId);
+    if (!client) return page(reply, 400, errorPage('invalid_client', 'Unknown application'));
+    const scopes = requestedScopes(details);
+    if (!client.firstParty && !(await this.consents.covers(principal.userId, clientId, scopes))) {
+      void reply.headers({ 'content-security-policy': pageContentPolicy(this.config) });
+      return page(reply, 200, consentPage(principal, uid, client.name, scopes));
+    }
+    return this.grant(request, reply, step);
+  }
+
+  /** The consent page's answer: allowed (remembered, then granted) or denied (access_denied to the client). */
+  @Public()
+  @Post(':uid/consent')
+  @HttpCode(200)
+  async consent(
+    @Param('uid') uid: string,
+    @Body() body: ConsentDecisionDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    // The page's own request, never another site's: the CSRF double submit of every cookie write.
+    this.cookies.assertCsrf(request);
+    const step = await this.step(uid, request, reply, 'json');
+    if (!step) return;
+    const { details, principal } = step;
+    if (details.prompt.name !== 'consent' || details.session?.accountId !== principal.userId) {
+      return void reply.status(409).send({ redirect: `${INTERACTION_PATH}/${uid}` });
+    }
+    if (!body.allow) {
+      return this.finish(
+        request,
+        reply,
+        { error: 'access_denied', error_description: 'The person declined' },
+        'json',
+      );
+    }
+    await this.consents.remember(
+      principal.userId,
+      String(details.params.client_id),
+      requestedScopes(details),
+    );
+    return this.grant(request, reply, step, 'json');
+  }
+
+  private async step(
+    uid: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    answer: 'page' | 'json' = 'page',
+  ): Promise<Step | undefined> {
+    void reply.header('cache-control', 'no-store');
+    const provider = this.oidc.provider;
+    if (!provider) {
+      page(reply, 404, errorPage('not_found', 'No such page'));
+      return undefined;
+    }
+    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => undefined);
+    if (!details || details.uid !== uid) {
+      page(
+        reply,
+        400,
+        errorPage('interaction_expired', 'This sign-in has expired; start again from the application.'),
+      );
+      return undefined;
+    }
+    const principal = await this.browserSessions.resolve(request, reply);
+    const session = principal && (await this.sessions.describe(principal.sessionId));
+    if (!principal || !session) {
+      if (answer === 'json') void reply.status(401).send({ redirect: signInPath(uid) });
+      else this.signIn(uid, reply);
+      return undefined;
+    }
+    const startedAt = Math.floor(session.startedAt.getTime() / 1000);
+    return {
+      details,
+      principal,
+      login: { accountId: principal.userId, ts: startedAt, amr: [AMR[session.method]] },
+      fresh: startedAt >= Number(details.iat ?? 0),
+    };
+  }
+
+  private async grant(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    { details, principal }: Step,
+    answer: 'redirect' | 'json' = 'redirect',
+  ): Promise<void> {
+    const grantId = await this.grants.grant(
+      principal.userId,
+      String(details.params.client_id),
+      principal.sessionId,
+      details.prompt.details,
+      details.grantId,
+    );
+    if (!grantId) {
+      if (answer === 'json') return void reply.status(401).send({ redirect: signInPath(details.uid) });
+      return this.signIn(details.uid, reply);
+    }
+    return this.finish(request, reply, { consent: { grantId } }, answer);
+  }
+
+  private async finish(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    result: InteractionResults,
+    answer: 'redirect' | 'json' = 'redirect',
+  ): Promise<void> {
+    const provider = this.oidc.provider!;
     const target = await provider.interactionResult(request.raw, reply.raw, result, {
       mergeWithLastSubmission: false,
     });
+    if (answer === 'json') return void reply.send({ redirect: target });
     return void reply.redirect(target, 303);
   }
+
+  private signIn(uid: string, reply: FastifyReply): void {
+    void reply.redirect(signInPath(uid), 303);
+  }
+}
+
+function signInPath(uid: string): string {
+  return `/login?next=${encodeURIComponent(`${INTERACTION_PATH}/${uid}`)}`;
+}
+
+/** The scopes the client asked for, as the provider kept them (unknown ones already dropped). */
+function requestedScopes(details: Details): string[] {
+  return [
+    ...new Set(
+      (typeof details.params.scope === 'string' ? details.params.scope : '')
+        .split(' ')
+        .filter((scope) => scope.length > 0),
+    ),
+  ];
+}
+
+function page(reply: FastifyReply, status: number, body: string): void {
+  void reply
+    .status(status)
+    .headers({ 'referrer-policy': 'same-origin' })
+    .type('text/html; charset=utf-8')
+    .send(body);
 }

@@ -1,5 +1,6 @@
 import type { UserPrincipal } from '../../auth/principal.js';
 import type { SessionView } from '../../auth/sessions/session.view.js';
+import type { AppWithAccess } from '../../oidc/oidc-consents.repository.js';
 import type { UserView } from '../../users/user.view.js';
 import { html, type SafeHtml } from '../html.js';
 import { layout } from './layout.js';
@@ -16,7 +17,12 @@ const ACCOUNT_SOURCE = {
 } as const;
 
 /** The signed-in person's own account: who they are, how they got here, and where else they are signed in. */
-export function profilePage(principal: UserPrincipal, user: UserView, sessions: SessionView[]): string {
+export function profilePage(
+  principal: UserPrincipal,
+  user: UserView,
+  sessions: SessionView[],
+  apps: AppWithAccess[],
+): string {
   const name = `${user.first_name} ${user.last_name}`.trim();
   return layout({
     title: 'Profile',
@@ -51,7 +57,7 @@ export function profilePage(principal: UserPrincipal, user: UserView, sessions: 
           </dd>
         </dl>
       </section>
-      ${sessionsSection(sessions)}`,
+      ${sessionsSection(sessions)} ${appsSection(apps)}`,
   });
 }
 
@@ -78,6 +84,30 @@ function sessionsSection(sessions: SessionView[]): SafeHtml {
     </ul>
     <p class="form-error" id="sessions-error" role="alert" hidden></p>
     ${others > 0 ? html`<button type="button" id="end-other-sessions">Sign out everywhere else</button>` : ''}
+  </section>`;
+}
+
+/** The applications the person has let sign them in through Latchkey (consent), each revocable. */
+function appsSection(apps: AppWithAccess[]): SafeHtml {
+  return html`<section class="card" aria-labelledby="apps-title">
+    <h2 id="apps-title">Apps with access</h2>
+    <ul class="sessions" id="apps">
+      ${apps.map(
+        (app) =>
+          html`<li data-client-id="${app.clientId}">
+            <div>
+              <strong>${app.name}</strong>
+              <div class="muted">
+                Sees ${app.scopes.join(', ')} · allowed
+                <time datetime="${app.grantedAt.toISOString()}">${app.grantedAt.toISOString()}</time>
+              </div>
+            </div>
+            <button type="button" class="quiet" data-revoke-app="${app.clientId}">Remove access</button>
+          </li>`,
+      )}
+    </ul>
+    ${apps.length === 0 ? html`<p class="muted" id="apps-empty">No application has access.</p>` : ''}
+    <p class="form-error" id="apps-error" role="alert" hidden></p>
   </section>`;
 }
 
