@@ -11,6 +11,11 @@ import { ConfigError, loadConfig } from './config/load-config.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { openDatabase } from './database/database-url.js';
 import { runMigrations } from './database/migrate.js';
+import { isRedirectUri } from './oidc/dto/redirect-uri.validator.js';
+import { OIDC_SCOPES } from './oidc/oidc-adapter.js';
+import type { OidcClientType } from './oidc/oidc-client.entity.js';
+import { OidcClientsRepository } from './oidc/oidc-clients.repository.js';
+import { OidcClientsService } from './oidc/oidc-clients.service.js';
 import { UserChanges } from './users/user-changes.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
@@ -22,19 +27,33 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   token:revoke ID                                             revokes an API token at once
   admin:create --email EMAIL                                  creates or updates an admin; the password
                                                               is read from standard input
+  client:create --name NAME --redirect-uris URI[,URI…]        registers an OIDC client: prints its id and,
+      [--type confidential|public] [--first-party]            for a confidential one, its secret (shown
+      [--post-logout-redirect-uris URI,…] [--scopes S,…]      only once)
+  client:list                                                 lists the OIDC clients (never secrets)
+  client:revoke ID                                            removes an OIDC client; its tokens stop working
 
 Uses DATABASE_URL, or the embedded database under DATA_DIR (the running server's, if there is one).`;
 
 interface Services {
   tokens: ApiTokensService;
   users: UsersService;
+  clients: OidcClientsService;
 }
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, scopes: { type: 'string' }, email: { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      email: { type: 'string' },
+      type: { type: 'string' },
+      'redirect-uris': { type: 'string' },
+      'post-logout-redirect-uris': { type: 'string' },
+      'first-party': { type: 'boolean' },
+    },
   });
   const [command, ...rest] = positionals;
   switch (command) {
@@ -77,6 +96,55 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`Admin ${email} is ready\n`);
       });
     }
+    case 'client:create': {
+      const name = values.name?.trim();
+      const type = (values.type ?? 'confidential') as OidcClientType;
+      const redirectUris = uriList(values['redirect-uris']);
+      const postLogoutRedirectUris = uriList(values['post-logout-redirect-uris'] ?? '');
+      const scopes = values.scopes === undefined ? undefined : oidcScopes(values.scopes);
+      if (!name || name.length > 200) return usage('client:create needs --name (1 to 200 characters)');
+      if (type !== 'confidential' && type !== 'public') return usage('--type is confidential or public');
+      if (!redirectUris || redirectUris.length === 0) {
+        return usage(
+          'client:create needs --redirect-uris: https URLs (http only on localhost), no fragments',
+        );
+      }
+      if (!postLogoutRedirectUris) return usage('--post-logout-redirect-uris: https URLs, no fragments');
+      if (scopes === null) return usage(`--scopes: some of ${OIDC_SCOPES.join(', ')}, openid among them`);
+      return withServices(async ({ clients }) => {
+        const { client, secret } = await clients.create({
+          name,
+          type,
+          redirectUris,
+          postLogoutRedirectUris,
+          firstParty: values['first-party'] ?? false,
+          scopes,
+        });
+        process.stderr.write(`Registered ${client.type} client "${client.name}".\n`);
+        process.stdout.write(`client_id ${client.clientId}\n`);
+        if (secret !== undefined) {
+          process.stderr.write('Copy the secret now: it is not shown again.\n');
+          process.stdout.write(`client_secret ${secret}\n`);
+        }
+      });
+    }
+    case 'client:list':
+      return withServices(async ({ clients }) => {
+        for (const c of await clients.list()) {
+          const party = c.firstParty ? 'first-party' : 'third-party';
+          process.stdout.write(
+            `${c.clientId}  ${c.type}  ${party}  ${c.name}  ${c.redirectUris.join(' ')}\n`,
+          );
+        }
+      });
+    case 'client:revoke': {
+      const [id] = rest;
+      if (!id) return usage('client:revoke needs the client id');
+      return withServices(async ({ clients }) => {
+        await clients.delete(id);
+        process.stdout.write(`Removed ${id}\n`);
+      });
+    }
     default:
       return usage(command ? `Unknown command ${command}` : undefined);
   }
@@ -86,6 +154,27 @@ function parseScopes(raw: string | undefined): ApiTokenScope[] | undefined {
   const scopes = (raw ?? '').split(',').map((s) => s.trim());
   const valid = scopes.filter((s): s is ApiTokenScope => (API_TOKEN_SCOPES as readonly string[]).includes(s));
   return valid.length > 0 && valid.length === scopes.length ? [...new Set(valid)] : undefined;
+}
+
+/** Comma-separated redirect URIs, each as /api/clients accepts them; undefined when one is not. */
+function uriList(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const uris = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0),
+    ),
+  ];
+  return uris.every(isRedirectUri) && uris.length <= 20 ? uris : undefined;
+}
+
+/** Comma-separated OIDC scopes including openid; null when not. */
+function oidcScopes(raw: string): string[] | null {
+  const scopes = [...new Set(raw.split(',').map((s) => s.trim()))];
+  const known = scopes.every((s) => (OIDC_SCOPES as readonly string[]).includes(s));
+  return known && scopes.includes('openid') ? scopes : null;
 }
 
 function usage(problem?: string): number {
@@ -106,6 +195,7 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
       await work({
         tokens: new ApiTokensService(new ApiTokensRepository(db)),
         users: new UsersService(new UsersRepository(db), new PasswordHasher(hashing), new UserChanges()),
+        clients: new OidcClientsService(new OidcClientsRepository(db)),
       });
       return 0;
     } finally {
