@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type Account, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { SessionsService } from '../auth/sessions/sessions.service.js';
 import { IdTokenKeys } from '../auth/tokens/id-token-keys.js';
 import { AppConfig } from '../config/app-config.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -25,6 +26,11 @@ export const INTERACTION_PATH = '/interaction';
 
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
+export interface BrowserSession {
+  userId: string;
+  sessionId: string;
+}
+
 /** SHA-256 of a client secret, as `oidc_clients.secret_hash` keeps it. */
 export function clientSecretHash(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
@@ -39,8 +45,10 @@ export function clientSecretHash(secret: string): string {
 export class OidcProvider implements OnModuleInit, OnModuleDestroy {
   readonly provider?: Provider;
   private readonly handler?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  /** The Latchkey session of the browser behind an authorization request (OidcEntry sets it). */
-  private readonly browserSessions = new WeakMap<IncomingMessage, string>();
+  /** The Latchkey session of the browser behind an authorization or logout request (OidcEntry sets it). */
+  private readonly browserSessions = new WeakMap<IncomingMessage, BrowserSession>();
+  /** RP-initiated logouts whose Latchkey session is being ended: the answer waits for it. */
+  private readonly endingSessions = new WeakMap<IncomingMessage, Promise<unknown>>();
   private cleanup?: NodeJS.Timeout;
   private readonly logger = new Logger('OidcProvider');
 
@@ -50,6 +58,7 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
     private readonly payloads: OidcPayloadsRepository,
     clients: OidcClientsRepository,
     users: UsersRepository,
+    private readonly sessions: SessionsService,
   ) {
     if (!keys.privateJwk || !keys.algorithm) {
       this.logger.log('No OIDC_PRIVATE_KEY: the OpenID Provider is off');
@@ -142,6 +151,18 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
       const given = Buffer.from(clientSecretHash(String(actual)), 'hex');
       return Promise.resolve(stored.length === given.length && timingSafeEqual(stored, given));
     };
+    // RP-initiated logout that signs the person out of the provider ends their Latchkey session too: one
+    // session, one sign-out. Koa answers only once every middleware has returned, so the redirect back to
+    // the application leaves after the session has ended.
+    provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+      const browser = this.browserSessions.get(ctx.req);
+      if (!browser || !ctx.oidc.params?.logout) return;
+      this.endingSessions.set(ctx.req, this.sessions.endIfActive(browser.userId, browser.sessionId));
+    });
+    provider.use(async (ctx, next) => {
+      await next();
+      await this.endingSessions.get(ctx.req);
+    });
     // Every ID token names its session (`sid`, contract §8), not only those of back-channel logout clients.
     provider.Client.prototype.includeSid = () => true;
     this.provider = provider;
@@ -173,9 +194,9 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
     return this.handler(req, res);
   }
 
-  /** Records which Latchkey session is behind this authorization request. */
-  bindBrowserSession(req: IncomingMessage, sessionId: string): void {
-    this.browserSessions.set(req, sessionId);
+  /** Records which Latchkey session is behind this request. */
+  bindBrowserSession(req: IncomingMessage, session: BrowserSession): void {
+    this.browserSessions.set(req, session);
   }
 
   /**
@@ -186,7 +207,7 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
   private async grantOfThisBrowser(ctx: KoaContextWithOIDC) {
     const grantId =
       ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
-    const sessionId = this.browserSessions.get(ctx.req);
+    const sessionId = this.browserSessions.get(ctx.req)?.sessionId;
     if (!grantId || !sessionId) return undefined;
     if ((await this.payloads.grantSession(grantId)) !== sessionId) return undefined;
     return ctx.oidc.provider.Grant.find(grantId);

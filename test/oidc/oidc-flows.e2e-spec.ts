@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import { bearer, newPerson, PASSWORD, type Person } from '../support/actors.js';
 import { BrowserJar } from '../support/browser-jar.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { cookieLogin, ssoLanding } from '../support/session.js';
+import { cookieLogin, jwtPayload, ssoLanding } from '../support/session.js';
 
 const REDIRECT = 'http://localhost:8765/callback';
 const SSO_SECRET = 'partner-secret-for-the-oidc-suite-0123456789';
@@ -334,5 +334,53 @@ describe('clients are stored hashed', () => {
     ]);
     expect(rows[0].secret_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0].secret_hash).not.toContain(confidential.client_secret);
+  });
+});
+
+describe('RP-initiated logout', () => {
+  it('signing out of the provider ends the Latchkey session too, and goes back with the state', async () => {
+    const back = 'http://localhost:8765/signed-out';
+    const created = await t.request('POST', '/api/clients', {
+      headers: bearer(admin.accessToken),
+      body: {
+        name: 'Logout app',
+        type: 'confidential',
+        redirect_uris: [REDIRECT],
+        post_logout_redirect_uris: [back],
+        first_party: true,
+      },
+    });
+    const conf = await discover(created.body.client_id, created.body.client_secret);
+    const { jar, person } = await signedInJar();
+    const { tokens } = await signInThrough(jar, { conf });
+    const logout = client.buildEndSessionUrl(conf, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: back,
+      state: 'bye',
+    });
+    const page = await jar.get(logout.pathname + logout.search);
+    expect(page.status).toBe(200);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)?.[1];
+    expect(xsrf).toEqual(expect.any(String));
+    const confirmed = await jar.send('POST', '/oidc/logout/confirm', {
+      raw: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(confirmed.status).toBe(303);
+    const to = new URL(confirmed.headers.get('location')!);
+    expect(to.origin + to.pathname).toBe(back);
+    expect(to.searchParams.get('state')).toBe('bye');
+    // The browser's session ends; the person's other session (newPerson's own sign-in) does not.
+    const browserSession = jwtPayload(jar.cookies.access_token).sid;
+    const { rows } = await t.db.query(
+      'SELECT id = $2 AS browser, revoked_at IS NOT NULL AS ended FROM sessions WHERE user_id = $1 ORDER BY 1',
+      [person.id, browserSession],
+    );
+    expect(rows).toEqual([
+      { browser: false, ended: false },
+      { browser: true, ended: true },
+    ]);
+    expect(await client.tokenIntrospection(conf, tokens.access_token)).toMatchObject({ active: false });
+    expect((await jar.get('/api/me')).status).toBe(401);
   });
 });

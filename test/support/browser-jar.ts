@@ -23,7 +23,7 @@ export class BrowserJar {
   async send(
     method: string,
     pathOrUrl: string,
-    options: { body?: unknown; headers?: Record<string, string> } = {},
+    options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
   ): Promise<HttpResult> {
     const path = pathOrUrl.startsWith('http') ? pathWithin(this.server.baseUrl, pathOrUrl) : pathOrUrl;
     const cookie = Object.entries(this.cookies)
@@ -32,6 +32,7 @@ export class BrowserJar {
     const res = await this.server.request(method, path, {
       headers: { ...(cookie ? { cookie } : {}), ...options.headers },
       body: options.body,
+      raw: options.raw,
     });
     for (const [name, { value, line }] of Object.entries(setCookies(res))) {
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line) || /max-age=0/i.test(line))

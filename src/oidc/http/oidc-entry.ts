@@ -12,7 +12,8 @@ const PROVIDER_PATHS = Object.values(OIDC_ROUTES).filter((path) => path !== OIDC
  * The OpenID Provider's requests, taken before Fastify's routing and body parsing (the provider reads
  * its own bodies): discovery and the /oidc/ endpoints. An authorization request carries the browser's
  * Latchkey session to the provider, or, without one, goes without the provider's own session cookie: a
- * person signed out of Latchkey is signed out of every application's next authorization too.
+ * person signed out of Latchkey is signed out of every application's next authorization too. A logout
+ * request carries it so that signing out of the provider ends it.
  */
 @Injectable()
 export class OidcEntry {
@@ -29,12 +30,13 @@ export class OidcEntry {
   }
 
   async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (request.url.startsWith(OIDC_ROUTES.authorization)) {
+    const authorization = request.url.startsWith(OIDC_ROUTES.authorization);
+    if (authorization || request.url.startsWith(OIDC_ROUTES.end_session)) {
       const access = this.cookies.accessToken(request);
       const principal =
         access === undefined ? undefined : await this.principals.fromToken(access).catch(() => undefined);
-      if (principal) this.oidc.bindBrowserSession(request.raw, principal.sessionId);
-      else withoutProviderSession(request);
+      if (principal) this.oidc.bindBrowserSession(request.raw, principal);
+      else if (authorization) withoutProviderSession(request);
     }
     // The headers every answer carries (security headers, request id) were set on the reply; the provider
     // writes the raw response.
