@@ -16,6 +16,7 @@ import { OIDC_SCOPES } from './oidc/oidc-adapter.js';
 import type { OidcClientType } from './oidc/oidc-client.entity.js';
 import { OidcClientsRepository } from './oidc/oidc-clients.repository.js';
 import { OidcClientsService } from './oidc/oidc-clients.service.js';
+import { OidcPayloadsRepository } from './oidc/oidc-payloads.repository.js';
 import { UserChanges } from './users/user-changes.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
@@ -195,7 +196,7 @@ async function withServices(work: (services: Services) => Promise<void>): Promis
       await work({
         tokens: new ApiTokensService(new ApiTokensRepository(db)),
         users: new UsersService(new UsersRepository(db), new PasswordHasher(hashing), new UserChanges()),
-        clients: new OidcClientsService(new OidcClientsRepository(db)),
+        clients: new OidcClientsService(new OidcClientsRepository(db), new OidcPayloadsRepository(db)),
       });
       return 0;
     } finally {

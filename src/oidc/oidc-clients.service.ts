@@ -4,6 +4,7 @@ import { DomainError } from '../common/errors.js';
 import { OIDC_SCOPES } from './oidc-adapter.js';
 import type { OidcClient, OidcClientType } from './oidc-client.entity.js';
 import { type OidcClientChanges, OidcClientsRepository } from './oidc-clients.repository.js';
+import { OidcPayloadsRepository } from './oidc-payloads.repository.js';
 import { clientSecretHash } from './oidc-provider.service.js';
 
 export interface NewClient {
@@ -18,7 +19,10 @@ export interface NewClient {
 /** Registers the applications that sign in through Latchkey (admin API, CLI). */
 @Injectable()
 export class OidcClientsService {
-  constructor(private readonly clients: OidcClientsRepository) {}
+  constructor(
+    private readonly clients: OidcClientsRepository,
+    private readonly payloads: OidcPayloadsRepository,
+  ) {}
 
   /** A new client and, for a confidential one, its secret: returned this once, stored as its hash. */
   async create(input: NewClient): Promise<{ client: OidcClient; secret?: string }> {
@@ -44,12 +48,23 @@ export class OidcClientsService {
     return found(await this.clients.find(clientId));
   }
 
+  /**
+   * Changes a client. What it was granted under its old redirect URIs, scopes or first-party standing ends
+   * (grants, codes, tokens): its next sign-ins are judged by the new registration.
+   */
   async update(clientId: string, changes: OidcClientChanges): Promise<OidcClient> {
-    return found(await this.clients.update(clientId, changes));
+    const client = found(await this.clients.update(clientId, changes));
+    const { redirectUris, scopes, firstParty } = changes;
+    if (redirectUris !== undefined || scopes !== undefined || firstParty !== undefined) {
+      await this.payloads.revokeGrantsOfClient(clientId);
+    }
+    return client;
   }
 
+  /** Removes a client and everything it was granted. */
   async delete(clientId: string): Promise<void> {
     if (!(await this.clients.delete(clientId))) found(null);
+    await this.payloads.revokeGrantsOfClient(clientId);
   }
 }
 

@@ -64,10 +64,32 @@ export class OidcPayloadsRepository {
     return row;
   }
 
-  async consume(model: string, id: string): Promise<void> {
-    await this.db.query(`UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2`, [
-      model,
-      id,
+  /**
+   * Marks a code or refresh token used, once: of concurrent uses exactly one gets the row (the row lock
+   * decides). The others are a reuse, as a later one would be: the token's grant and everything issued from
+   * it end, and `reused` is thrown (the provider answers invalid_grant).
+   */
+  async consume(model: string, id: string, reused: () => Error): Promise<void> {
+    const consumed = await queryRows<{ grant_id: string | null }>(
+      this.db.manager,
+      `UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL
+       RETURNING grant_id`,
+      [model, id],
+    );
+    if (consumed.length > 0) return;
+    const [row] = await queryRows<{ grant_id: string | null }>(
+      this.db.manager,
+      `SELECT grant_id FROM oidc_payloads WHERE model = $1 AND id = $2`,
+      [model, id],
+    );
+    if (row?.grant_id) await this.endGrant(row.grant_id);
+    throw reused();
+  }
+
+  /** A grant and everything issued from it. */
+  async endGrant(grantId: string): Promise<void> {
+    await this.db.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [
+      grantId,
     ]);
   }
 
@@ -104,6 +126,16 @@ export class OidcPayloadsRepository {
       [grantId],
     );
     return row?.session_id ?? undefined;
+  }
+
+  /** Every grant to the client, and what was issued from them: the client was changed or removed. */
+  async revokeGrantsOfClient(clientId: string): Promise<void> {
+    await this.db.query(
+      `WITH grants AS (
+         DELETE FROM oidc_payloads WHERE model = 'Grant' AND payload->>'clientId' = $1 RETURNING id)
+       DELETE FROM oidc_payloads WHERE grant_id IN (SELECT id FROM grants)`,
+      [clientId],
+    );
   }
 
   /** Removes every grant of the person to the client, and what was issued from them, in the caller's transaction. */

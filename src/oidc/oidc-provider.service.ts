@@ -26,6 +26,20 @@ export const INTERACTION_PATH = '/interaction';
 
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
+export function providerCookieNames(secure: boolean): {
+  session: string;
+  interaction: string;
+  resume: string;
+} {
+  return secure
+    ? {
+        session: '__Host-oidc_session',
+        interaction: '__Secure-oidc_interaction',
+        resume: '__Secure-oidc_resume',
+      }
+    : { session: 'oidc_session', interaction: 'oidc_interaction', resume: 'oidc_resume' };
+}
+
 export interface BrowserSession {
   userId: string;
   sessionId: string;
@@ -86,6 +100,9 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
       jwks: { keys: [keys.privateJwk] },
       cookies: {
         keys: keys.cookieKeys,
+        // Behind https, prefixed like Latchkey's own cookies, so that no sibling subdomain can plant them:
+        // __Host- where the path is /, __Secure- for the interaction cookies, which carry paths.
+        names: providerCookieNames(config.publicUrl.startsWith('https://')),
         long: { signed: true, httpOnly: true, sameSite: 'lax' },
         short: { signed: true, httpOnly: true, sameSite: 'lax' },
       },
@@ -105,6 +122,13 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
       conformIdTokenClaims: false,
       clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
       enabledJWA: { idTokenSigningAlgValues: [keys.algorithm] },
+      // Every client's ID tokens are signed with the one key there is (RS256 or ES256).
+      clientDefaults: {
+        grant_types: ['authorization_code'],
+        id_token_signed_response_alg: keys.algorithm,
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
       responseTypes: ['code'],
       pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
       routes: OIDC_ROUTES,
@@ -117,7 +141,13 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
           allowedPolicy: (_ctx, client, token) =>
             Promise.resolve(client.clientAuthMethod !== 'none' && token.clientId === client.clientId),
         },
-        revocation: { enabled: true },
+        // Another client's token is answered like an unknown one (200, nothing done): no validity oracle.
+        revocation: {
+          enabled: true,
+          allowedPolicy: (_ctx, client, token) => Promise.resolve(token.clientId === client.clientId),
+        },
+        // Not routed (OidcEntry hands the provider only the contract's endpoints), so not advertised.
+        pushedAuthorizationRequests: { enabled: false },
         clientCredentials: { enabled: true },
         rpInitiatedLogout: { enabled: true },
         userinfo: { enabled: true },
@@ -133,8 +163,10 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
         AuthorizationCode: 60,
         IdToken: 3600,
         RefreshToken: config.jwt.refreshTtl,
-        Interaction: 3600,
-        Session: config.jwt.sessionMaxAge,
+        Interaction: 600,
+        // A provider session nobody signed in to (a logout page opened, an abandoned authorization) is kept
+        // minutes, not the month a signed-in one may last.
+        Session: (_ctx, session) => (session.accountId ? config.jwt.sessionMaxAge : 600),
         Grant: config.jwt.sessionMaxAge,
       },
       renderError: (ctx, out) => {
@@ -144,7 +176,11 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
       },
     };
     const provider = new Provider(config.jwt.issuer, configuration);
-    provider.proxy = config.trustProxy !== false;
+    // OidcEntry pins Host and X-Forwarded-Proto to the issuer's, so the provider always names itself by it.
+    provider.proxy = true;
+    provider.on('server_error', (_ctx: unknown, error: Error) => {
+      this.logger.error(`OpenID Provider error: ${error.name}: ${error.message}`);
+    });
     // The stored "secret" is the hash of the real one (oidc-adapter.ts): compare hashes, in constant time.
     provider.Client.prototype.compareClientSecret = function (this: { clientSecret?: string }, actual) {
       const stored = Buffer.from(this.clientSecret ?? '', 'hex');
@@ -154,9 +190,12 @@ export class OidcProvider implements OnModuleInit, OnModuleDestroy {
     // RP-initiated logout that signs the person out of the provider ends their Latchkey session too: one
     // session, one sign-out. Koa answers only once every middleware has returned, so the redirect back to
     // the application leaves after the session has ended.
+    // Only when the person confirmed signing out the account Latchkey knows in this browser: the provider
+    // also posts logout=yes by itself (a logout with no provider session; a leftover provider session of
+    // someone else ended at a sign-in), which must not end anyone's Latchkey session.
     provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
       const browser = this.browserSessions.get(ctx.req);
-      if (!browser || !ctx.oidc.params?.logout) return;
+      if (!browser || !ctx.oidc.params?.logout || ctx.oidc.session?.accountId !== browser.userId) return;
       this.endingSessions.set(ctx.req, this.sessions.endIfActive(browser.userId, browser.sessionId));
     });
     provider.use(async (ctx, next) => {

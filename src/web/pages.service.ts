@@ -31,10 +31,11 @@ export class PagesService {
     private readonly config: AppConfig,
   ) {}
 
-  login({ user }: PageRequest, next: unknown): PageAnswer {
+  /** `again`: show the form to someone signed in (an application asked for a fresh sign-in). */
+  login({ user }: PageRequest, next: unknown, again = false): PageAnswer {
     const target = (typeof next === 'string' && safeNext(next, this.config.publicUrl)) || '/';
-    if (user) return { redirect: target };
-    return { status: 200, html: loginPage(target) };
+    if (user && !again) return { redirect: target };
+    return { status: 200, html: loginPage(target, Boolean(user) && again) };
   }
 
   profile(request: PageRequest): Promise<PageAnswer> {

@@ -1,10 +1,11 @@
 import * as client from 'openid-client';
 import { bearer, newPerson, PASSWORD, type Person } from '../support/actors.js';
 import { BrowserJar } from '../support/browser-jar.js';
+import { discover, RP_REDIRECT, signedInBrowser, signInThrough } from '../support/oidc.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { cookieLogin, jwtPayload, ssoLanding } from '../support/session.js';
 
-const REDIRECT = 'http://localhost:8765/callback';
+const REDIRECT = RP_REDIRECT;
 const SSO_SECRET = 'partner-secret-for-the-oidc-suite-0123456789';
 
 let t: TestServer;
@@ -21,55 +22,21 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   confidential = created.body;
-  config = await discover(confidential.client_id, confidential.client_secret);
+  config = await discover(t, confidential.client_id, confidential.client_secret);
 }, 60_000);
 
 afterAll(async () => {
   await t?.stop();
 });
 
-function discover(clientId: string, secret?: string): Promise<client.Configuration> {
-  return client.discovery(
-    new URL(t.baseUrl),
-    clientId,
-    secret === undefined ? undefined : { client_secret: secret },
-    secret === undefined ? client.None() : client.ClientSecretBasic(secret),
-    { execute: [client.allowInsecureRequests] },
-  );
-}
-
-/** A whole sign-in: the application's redirect, the browser's hops, the code exchanged. */
-async function signInThrough(
+function signIn(
   jar: BrowserJar,
   options: { scope?: string; prompt?: string; conf?: client.Configuration; verifier?: string } = {},
 ) {
-  const conf = options.conf ?? config;
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(conf, {
-    redirect_uri: REDIRECT,
-    scope: options.scope ?? 'openid email profile offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    prompt: options.prompt ?? 'consent',
-  });
-  const { left, hops } = await jar.follow(url.href);
-  if (!left) throw new Error(`did not come back: ${hops.join(' → ')}`);
-  const tokens = await client.authorizationCodeGrant(conf, left, {
-    pkceCodeVerifier: options.verifier ?? verifier,
-    expectedState: state,
-    expectedNonce: nonce,
-  });
-  return { tokens, left, hops };
-}
-
-async function signedInJar(): Promise<{ jar: BrowserJar; person: Person }> {
-  const person = await newPerson(t);
-  const cookies = await cookieLogin(t, person.email, PASSWORD);
-  return { jar: new BrowserJar(t, { ...cookies }), person };
+  const parameters: Record<string, string> = {};
+  if (options.scope) parameters.scope = options.scope;
+  if (options.prompt) parameters.prompt = options.prompt;
+  return signInThrough(jar, options.conf ?? config, parameters, options.verifier);
 }
 
 describe('discovery', () => {
@@ -103,8 +70,8 @@ describe('discovery', () => {
 
 describe('authorization code + PKCE, with a password session', () => {
   it('comes back signed in without a password, with a valid ID token, userinfo, refresh, introspection', async () => {
-    const { jar, person } = await signedInJar();
-    const { tokens, left } = await signInThrough(jar);
+    const { jar, person } = await signedInBrowser(t);
+    const { tokens, left } = await signIn(jar);
     expect(left.searchParams.get('iss')).toBe(t.baseUrl);
     const claims = tokens.claims()!;
     expect(claims).toMatchObject({
@@ -142,8 +109,8 @@ describe('authorization code + PKCE, with a password session', () => {
   });
 
   it('revocation (RFC 7009) ends an access token', async () => {
-    const { jar } = await signedInJar();
-    const { tokens } = await signInThrough(jar);
+    const { jar } = await signedInBrowser(t);
+    const { tokens } = await signIn(jar);
     await client.tokenRevocation(config, tokens.access_token);
     expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: false });
   });
@@ -151,7 +118,7 @@ describe('authorization code + PKCE, with a password session', () => {
   it('signing out of Latchkey ends the tokens given in that session', async () => {
     const person = await newPerson(t);
     const cookies = await cookieLogin(t, person.email, PASSWORD);
-    const { tokens } = await signInThrough(new BrowserJar(t, { ...cookies }));
+    const { tokens } = await signIn(new BrowserJar(t, { ...cookies }));
     const out = await t.request('POST', '/logout', {
       headers: {
         cookie: `refresh_token=${cookies.refresh_token}; csrf_token=${cookies.csrf_token}`,
@@ -171,8 +138,8 @@ describe('authorization code + PKCE, with a password session', () => {
   });
 
   it('deactivating the user ends their tokens', async () => {
-    const { jar, person } = await signedInJar();
-    const { tokens } = await signInThrough(jar);
+    const { jar, person } = await signedInBrowser(t);
+    const { tokens } = await signIn(jar);
     const res = await t.request('PATCH', `/api/users/${person.id}`, {
       headers: bearer(admin.accessToken),
       body: { is_active: false },
@@ -189,7 +156,7 @@ describe('one session, whichever way it began', () => {
   it('a partner SSO landing is handed on to the application, with amr sso', async () => {
     const email = `sso-${Date.now()}@oidc.example`;
     const cookies = await ssoLanding(t, SSO_SECRET, { email });
-    const { tokens } = await signInThrough(new BrowserJar(t, { ...cookies }));
+    const { tokens } = await signIn(new BrowserJar(t, { ...cookies }));
     expect(tokens.claims()).toMatchObject({ email, amr: ['sso'] });
   });
 
@@ -254,14 +221,14 @@ describe('bad input follows the specs', () => {
   });
 
   it('a wrong PKCE verifier is invalid_grant', async () => {
-    const { jar } = await signedInJar();
-    await expect(signInThrough(jar, { verifier: client.randomPKCECodeVerifier() })).rejects.toMatchObject({
+    const { jar } = await signedInBrowser(t);
+    await expect(signIn(jar, { verifier: client.randomPKCECodeVerifier() })).rejects.toMatchObject({
       error: 'invalid_grant',
     });
   });
 
   it('a code used twice is refused, and the tokens of its first use are revoked', async () => {
-    const { jar } = await signedInJar();
+    const { jar } = await signedInBrowser(t);
     const verifier = client.randomPKCECodeVerifier();
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: REDIRECT,
@@ -350,9 +317,9 @@ describe('RP-initiated logout', () => {
         first_party: true,
       },
     });
-    const conf = await discover(created.body.client_id, created.body.client_secret);
-    const { jar, person } = await signedInJar();
-    const { tokens } = await signInThrough(jar, { conf });
+    const conf = await discover(t, created.body.client_id, created.body.client_secret);
+    const { jar, person } = await signedInBrowser(t);
+    const { tokens } = await signIn(jar, { conf });
     const logout = client.buildEndSessionUrl(conf, {
       id_token_hint: tokens.id_token!,
       post_logout_redirect_uri: back,

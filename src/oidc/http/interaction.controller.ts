@@ -24,6 +24,9 @@ interface Step {
   details: Details;
   principal: UserPrincipal;
   login: NonNullable<InteractionResults['login']>;
+  /** When the Latchkey session began (epoch seconds). */
+  startedAt: number;
+  /** Signed in after this authorization request began. */
   fresh: boolean;
 }
 
@@ -58,11 +61,19 @@ export class InteractionController {
     const { details, principal, login, fresh } = step;
     const { prompt } = details;
     if (prompt.name === 'login') {
-      // prompt=login or max_age: a sign-in newer than this request is needed; the current session ends.
-      if (prompt.reasons.some((r) => r === 'login_prompt' || r === 'max_age') && !fresh) {
-        await this.browserSessions.end(principal);
-        this.cookies.clear(reply);
-        return this.signIn(uid, reply);
+      // An id_token_hint naming someone else than the person signed in: no silent switch of accounts.
+      const hinted = hintedSubject(details);
+      if (hinted !== undefined && hinted !== principal.userId) {
+        return this.finish(request, reply, {
+          error: 'login_required',
+          error_description: 'Another account is signed in',
+        });
+      }
+      // prompt=login, or a sign-in older than max_age: sign in again on /login, then come back. Nothing is
+      // ended on this GET (any site can send a browser here): the new sign-in replaces the cookies.
+      const tooOld = maxAgeExceeded(details, step.startedAt);
+      if (!fresh && (prompt.reasons.includes('login_prompt') || tooOld)) {
+        return void reply.redirect(`${signInPath(uid)}&again=1`, 303);
       }
       return this.finish(request, reply, { login });
     }
@@ -146,14 +157,16 @@ export class InteractionController {
       details,
       principal,
       login: { accountId: principal.userId, ts: startedAt, amr: [AMR[session.method]] },
-      fresh: startedAt >= Number(details.iat ?? 0),
+      startedAt,
+      // The request's time has whole seconds: only a sign-in in a later second is surely after it.
+      fresh: session.startedAt.getTime() >= (Number(details.iat ?? 0) + 1) * 1000,
     };
   }
 
   private async grant(
     request: FastifyRequest,
     reply: FastifyReply,
-    { details, principal }: Step,
+    { details, principal, login }: Step,
     answer: 'redirect' | 'json' = 'redirect',
   ): Promise<void> {
     const grantId = await this.grants.grant(
@@ -167,7 +180,8 @@ export class InteractionController {
       if (answer === 'json') return void reply.status(401).send({ redirect: signInPath(details.uid) });
       return this.signIn(details.uid, reply);
     }
-    return this.finish(request, reply, { consent: { grantId } }, answer);
+    // The sign-in goes along with the consent: a prompt=login request asks for it at every step.
+    return this.finish(request, reply, { login, consent: { grantId } }, answer);
   }
 
   private async finish(
@@ -191,6 +205,29 @@ export class InteractionController {
 
 function signInPath(uid: string): string {
   return `/login?next=${encodeURIComponent(`${INTERACTION_PATH}/${uid}`)}`;
+}
+
+/** Whether the client's max_age (seconds) has passed since the sign-in (OIDC Core §3.1.2.1). */
+function maxAgeExceeded(details: Details, startedAt: number): boolean {
+  const maxAge = Number(details.params.max_age);
+  return Number.isFinite(maxAge) && Math.floor(Date.now() / 1000) - startedAt > maxAge;
+}
+
+/** The `sub` of the id_token_hint, which the provider has verified already (it signed it). */
+function hintedSubject(details: Details): string | undefined {
+  const hint = details.params.id_token_hint;
+  if (typeof hint !== 'string') return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(hint.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload === 'object' &&
+      payload !== null &&
+      'sub' in payload &&
+      typeof payload.sub === 'string'
+      ? payload.sub
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The scopes the client asked for, as the provider kept them (unknown ones already dropped). */

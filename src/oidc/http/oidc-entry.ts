@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessPrincipals } from '../../auth/access-principals.js';
 import { SessionCookies } from '../../auth/http/session-cookies.js';
-import { OIDC_ROUTES, OidcProvider } from '../oidc-provider.service.js';
+import { AppConfig } from '../../config/app-config.js';
+import { OIDC_ROUTES, OidcProvider, providerCookieNames } from '../oidc-provider.service.js';
 
 const DISCOVERY = '/.well-known/openid-configuration';
+// Far above any real authorization request; a longer one would only be stored (its interaction) or logged.
+const MAX_URL_LENGTH = 4096;
 // The provider's own paths; the JWKS (ours and the ID tokens' keys) is served by JwksController.
 const PROVIDER_PATHS = Object.values(OIDC_ROUTES).filter((path) => path !== OIDC_ROUTES.jwks);
 
@@ -17,11 +20,18 @@ const PROVIDER_PATHS = Object.values(OIDC_ROUTES).filter((path) => path !== OIDC
  */
 @Injectable()
 export class OidcEntry {
+  private readonly issuer: URL;
+  private readonly providerSessionCookie: string;
+
   constructor(
     private readonly oidc: OidcProvider,
     private readonly principals: AccessPrincipals,
     private readonly cookies: SessionCookies,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.issuer = new URL(config.jwt.issuer);
+    this.providerSessionCookie = providerCookieNames(config.publicUrl.startsWith('https://')).session;
+  }
 
   handles(request: FastifyRequest): boolean {
     if (!this.oidc.enabled) return false;
@@ -30,13 +40,26 @@ export class OidcEntry {
   }
 
   async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.url.length > MAX_URL_LENGTH) {
+      return void reply
+        .status(414)
+        .header('cache-control', 'no-store')
+        .send({ error: 'invalid_request', error_description: 'The request URL is too long' });
+    }
+    // The provider builds its URLs (discovery, redirects) from Host and X-Forwarded-*: it must name itself
+    // by its issuer whatever a client or a proxy sent.
+    const headers = request.raw.headers;
+    headers.host = this.issuer.host;
+    headers['x-forwarded-proto'] = this.issuer.protocol.slice(0, -1);
+    delete headers['x-forwarded-host'];
+    if (request.url.split('?', 1)[0] === DISCOVERY) void reply.header('cache-control', 'public, max-age=300');
     const authorization = request.url.startsWith(OIDC_ROUTES.authorization);
     if (authorization || request.url.startsWith(OIDC_ROUTES.end_session)) {
       const access = this.cookies.accessToken(request);
       const principal =
         access === undefined ? undefined : await this.principals.fromToken(access).catch(() => undefined);
       if (principal) this.oidc.bindBrowserSession(request.raw, principal);
-      else if (authorization) withoutProviderSession(request);
+      else if (authorization) this.withoutProviderSession(request);
     }
     // The headers every answer carries (security headers, request id) were set on the reply; the provider
     // writes the raw response.
@@ -46,14 +69,18 @@ export class OidcEntry {
     reply.hijack();
     await this.oidc.handle(request.raw, reply.raw);
   }
-}
 
-/** Drops the provider's session cookies (`_session`, `_session.sig`, …) from the request. */
-function withoutProviderSession(request: FastifyRequest): void {
-  const header = request.raw.headers.cookie;
-  if (!header) return;
-  request.raw.headers.cookie = header
-    .split(';')
-    .filter((pair) => !pair.trim().startsWith('_session'))
-    .join(';');
+  /** Drops the provider's session cookie (and its signature) from the request. */
+  private withoutProviderSession(request: FastifyRequest): void {
+    const header = request.raw.headers.cookie;
+    if (!header) return;
+    const name = this.providerSessionCookie;
+    request.raw.headers.cookie = header
+      .split(';')
+      .filter((pair) => {
+        const cookie = pair.trim();
+        return !cookie.startsWith(`${name}=`) && !cookie.startsWith(`${name}.sig=`);
+      })
+      .join(';');
+  }
 }

@@ -24,10 +24,11 @@ export class PagesController {
   @Get('login')
   async login(
     @Query('next') next: unknown,
+    @Query('again') again: unknown,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    return this.send(reply, this.pages.login(await this.pageRequest(request, reply), next));
+    return this.send(reply, this.pages.login(await this.pageRequest(request, reply), next, again === '1'));
   }
 
   @Get()
