@@ -236,6 +236,13 @@ describe('accounts and clients', () => {
     expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true });
   });
 
+  it('an ID token is no access token for Latchkey: 401 as a Bearer', async () => {
+    const { jar } = await signedInBrowser(t);
+    const { tokens } = await signInThrough(jar, config, { scope: 'openid' });
+    const res = await t.request('GET', '/api/me', { headers: bearer(tokens.id_token!) });
+    expectError(res, 401, 'invalid_token');
+  });
+
   it('discovery offers nothing that would turn the stored secret hash into a key', async () => {
     const { body } = await t.request('GET', '/.well-known/openid-configuration');
     expect(body.token_endpoint_auth_methods_supported).toEqual(
