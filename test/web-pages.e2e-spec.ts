@@ -56,6 +56,7 @@ describe('signed out', () => {
     ['/', '/login'],
     ['/users', '/login?next=%2Fusers'],
     ['/tokens', '/login?next=%2Ftokens'],
+    ['/clients', '/login?next=%2Fclients'],
     ['/users?search=ada&page=2', '/login?next=%2Fusers%3Fsearch%3Dada%26page%3D2'],
   ])('GET %s redirects to the sign-in page (%s)', async (path, location) => {
     const res = await page(path);
@@ -109,19 +110,45 @@ describe('signed in', () => {
     expect(res.text).not.toContain('<script>alert(1)');
     // a member sees no admin navigation
     expect(res.text).not.toContain('href="/users"');
+    expect(res.text).not.toContain('href="/clients"');
     expect(res.text).toContain(`data-user-id="${memberId}"`);
   });
 
-  it.each(['/users', '/tokens'])('%s is 403 "Not allowed" for a member, 200 for an admin', async (path) => {
-    const member = await page(path, await cookieLogin(t, MEMBER.email, MEMBER.password));
-    expect(member.status).toBe(403);
-    expectPageHeaders(member);
-    expect(member.text).toContain('Not allowed');
-    const admin = await page(path, await cookieLogin(t, ADMIN.email, ADMIN.password));
-    expect(admin.status).toBe(200);
-    expectPageHeaders(admin);
-    expect(admin.text).toContain('href="/users"');
-    expect(admin.text).not.toContain('Not allowed');
+  it.each(['/users', '/tokens', '/clients'])(
+    '%s is 403 "Not allowed" for a member, 200 for an admin',
+    async (path) => {
+      const member = await page(path, await cookieLogin(t, MEMBER.email, MEMBER.password));
+      expect(member.status).toBe(403);
+      expectPageHeaders(member);
+      expect(member.text).toContain('Not allowed');
+      const admin = await page(path, await cookieLogin(t, ADMIN.email, ADMIN.password));
+      expect(admin.status).toBe(200);
+      expectPageHeaders(admin);
+      expect(admin.text).toContain('href="/users"');
+      expect(admin.text).toContain('href="/clients"');
+      expect(admin.text).not.toContain('Not allowed');
+      expect(admin.text).toMatch(new RegExp(`href="${path}"\\s+aria-current="page"`));
+    },
+  );
+
+  it('the applications page: the form and the table, a script and no inline script or style', async () => {
+    const member = await page('/clients', await cookieLogin(t, MEMBER.email, MEMBER.password));
+    expect(member.text).toContain('Managing applications is for administrators.');
+    const res = await page('/clients', await cookieLogin(t, ADMIN.email, ADMIN.password));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<title>Applications · Latchkey</title>');
+    expect(res.text).toContain('<script type="module" src="/assets/clients.js">');
+    expect(res.text).toContain('<form id="client-form"');
+    expect(res.text).toContain('our own app: no consent page');
+    expect(res.text).toMatch(
+      /<input\s+type="checkbox"\s+name="scopes"\s+value="openid"\s+checked\s+disabled/,
+    );
+    expect(res.text).toContain('<table id="clients"');
+    expect(res.text).toContain('<dialog id="edit-dialog"');
+    expect(res.text).toContain('<dialog id="confirm-dialog"');
+    // The CSP allows neither: no inline script, no style attribute or element.
+    expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect(res.text).not.toMatch(/\sstyle=|<style/);
   });
 
   it('an SSO session says so on the profile, and keeps saying so after a refresh', async () => {
@@ -201,6 +228,7 @@ describe('assets', () => {
     ['app.css', 'text/css; charset=utf-8'],
     ['login.js', 'text/javascript; charset=utf-8'],
     ['directory.js', 'text/javascript; charset=utf-8'],
+    ['clients.js', 'text/javascript; charset=utf-8'],
     ['icon.svg', 'image/svg+xml'],
   ])('serves %s as %s, revalidated by ETag', async (name, type) => {
     const res = await t.request('GET', `/assets/${name}`);
@@ -227,7 +255,7 @@ describe('assets', () => {
 
   it('every script a page names exists', async () => {
     const jar = await cookieLogin(t, ADMIN.email, ADMIN.password);
-    for (const path of ['/login', '/', '/users', '/tokens']) {
+    for (const path of ['/login', '/', '/users', '/tokens', '/clients']) {
       const html = (await page(path, path === '/login' ? {} : jar)).text;
       for (const [, src] of html.matchAll(/src="(\/assets\/[^"]+)"/g)) {
         expect((await t.request('GET', src)).status).toBe(200);

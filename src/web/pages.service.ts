@@ -6,6 +6,7 @@ import { safeNext } from '../common/safe-next.js';
 import { AppConfig } from '../config/app-config.js';
 import { toUserView } from '../users/user.view.js';
 import { UsersService } from '../users/users.service.js';
+import { clientsPage } from './views/clients.view.js';
 import { directoryPage } from './views/directory.view.js';
 import { loginPage } from './views/login.view.js';
 import { notAllowedPage } from './views/not-allowed.view.js';
@@ -21,7 +22,10 @@ export interface PageRequest {
   path: string;
 }
 
-/** Who may see which page: everyone signed in sees their profile; the directory and tokens are for admins. */
+/**
+ * Who may see which page: everyone signed in sees their profile; the directory, the API tokens and the
+ * applications are for admins.
+ */
 @Injectable()
 export class PagesService {
   constructor(
@@ -60,6 +64,10 @@ export class PagesService {
 
   tokens(request: PageRequest): Promise<PageAnswer> {
     return this.page(request, tokensPage, 'Managing API tokens');
+  }
+
+  clients(request: PageRequest): Promise<PageAnswer> {
+    return this.page(request, clientsPage, 'Managing applications');
   }
 
   /** Signed out → the sign-in page (and back here after); `adminsOnly` names the page for the 403. */

@@ -15,7 +15,7 @@ import { freePort, ROOT, startServer, WRITE_TOKEN, type TestServer } from '../su
 
 /**
  * Latchkey as a person uses it, in Debian's Chromium driven by playwright-core: sign in and out with the
- * keyboard, the admin directory and API tokens, the partner application's iframe, phone-width screens.
+ * keyboard, the admin directory, API tokens and applications, the partner application's iframe, phone-width screens.
  * Every page is photographed into test/artifacts/ for review. No page may log a console error, except
  * the network error of a deliberately wrong password or a throttled attempt.
  */
@@ -119,7 +119,7 @@ describeInBrowser('the pages in a real browser', () => {
     await signIn(page, t.baseUrl, MEMBER.email, MEMBER.password);
     expect(page.url()).toBe(`${t.baseUrl}/`);
     expect(await page.locator('nav[aria-label="Main"] a').allTextContents()).toEqual(['Profile']);
-    for (const path of ['/users', '/tokens']) {
+    for (const path of ['/users', '/tokens', '/clients']) {
       const response = await page.goto(`${t.baseUrl}${path}`);
       expect(response?.status()).toBe(403);
       await expectText(page, 'h1', 'Not allowed');
@@ -271,6 +271,153 @@ describeInBrowser('the pages in a real browser', () => {
     await context.close();
   });
 
+  it('applications: create with the keyboard, the secret shown once and working, edit, delete', async () => {
+    const errors = new ConsoleErrors();
+    const { context, page } = await newPage(browser, errors);
+    const unsafe = recordUnsafeRequests(page);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.baseUrl });
+    await signIn(page, t.baseUrl, ADMIN.email, ADMIN.password);
+    await page.goto(`${t.baseUrl}/clients`);
+    await expectText(page, '#clients tbody td.empty', 'No applications yet.');
+    expect(await page.isChecked('input[name="scopes"][value="openid"]')).toBe(true);
+    expect(await page.isDisabled('input[name="scopes"][value="openid"]')).toBe(true);
+
+    // The whole form with the keyboard alone, in this order (the disabled openid box is skipped).
+    await page.focus('#client-name');
+    await page.keyboard.type('Reports');
+    const focused = (): Promise<string | undefined> =>
+      page.evaluate(() => {
+        const e = document.activeElement;
+        return e instanceof HTMLInputElement && !e.id ? `${e.name}=${e.value}` : e?.id;
+      });
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('client-type-confidential');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('client-first-party');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('client-redirect-uris');
+    await page.keyboard.type('https://reports.example/cb');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('http://localhost:3001/cb');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('client-post-logout-uris');
+    for (const scope of ['profile', 'email', 'groups', 'offline_access']) {
+      await page.keyboard.press('Tab');
+      expect(await focused()).toBe(`scopes=${scope}`);
+    }
+    await page.keyboard.press('Space'); // no refresh tokens for this one
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('client-submit');
+    await page.keyboard.press('Enter');
+
+    await page.waitForSelector('#created-client:not([hidden])');
+    await expectText(page, '#created-client-title', 'Created Reports.');
+    const clientId = await page.inputValue('#created-client-id');
+    const secret = await page.inputValue('#created-client-secret');
+    expect(clientId).toMatch(/^[\w-]{20,}$/);
+    expect(secret).toMatch(/^[\w-]{40,}$/);
+    await page.click('#copy-client-secret');
+    await expectText(page, '#copy-status', 'Copied the client secret to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await page.click('#copy-client-id');
+    await expectText(page, '#copy-status', 'Copied the client ID to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(clientId);
+    await screenshot(page, 'clients');
+
+    const admin = await t.request('POST', '/token', {
+      body: { username: ADMIN.email, password: ADMIN.password },
+    });
+    expect(admin.status).toBe(200);
+    const asAdmin = { authorization: `Bearer ${admin.body.access_token}` };
+    const registered = await t.request('GET', `/api/clients/${clientId}`, { headers: asAdmin });
+    expect(registered.body).toMatchObject({
+      name: 'Reports',
+      type: 'confidential',
+      first_party: true,
+      redirect_uris: ['https://reports.example/cb', 'http://localhost:3001/cb'],
+      post_logout_redirect_uris: [],
+      scopes: ['openid', 'profile', 'email', 'groups'],
+    });
+
+    // The secret shown is the client's: a client_credentials grant with it is answered with a token.
+    const grant = await clientCredentials(clientId, secret);
+    expect(grant.status).toBe(200);
+    expect(grant.body.access_token).toEqual(expect.any(String));
+
+    // The row, and the secret shown once: after a reload it is nowhere on the page.
+    const row = `#clients tbody tr[data-client-id="${clientId}"]`;
+    await expectText(page, `${row} .name`, 'Reports');
+    await expectText(page, `${row} td[data-label="Type"]`, 'Confidential');
+    await expectText(page, `${row} td[data-label="First-party"]`, 'Yes');
+    expect(await page.locator(`${row} .uris li`).allTextContents()).toEqual([
+      'https://reports.example/cb',
+      'http://localhost:3001/cb',
+    ]);
+    await page.reload();
+    await page.waitForSelector(row);
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.isHidden('#created-client')).toBe(true);
+
+    // Edit in a dialog, opened from the keyboard; the API's refusal is shown in the dialog.
+    await page.focus('button[aria-label="Edit Reports"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#edit-dialog[open]');
+    expect(await focused()).toBe('edit-name');
+    expect(await page.inputValue('#edit-redirect-uris')).toBe(
+      'https://reports.example/cb\nhttp://localhost:3001/cb',
+    );
+    expect(await page.isChecked('#edit-first-party')).toBe(true);
+    await page.fill('#edit-redirect-uris', 'http://reports.example/cb');
+    await page.click('#edit-submit');
+    await expectText(page, '#edit-form-error', /^redirect_uris: .*https/);
+    await screenshot(page, 'clients-edit');
+    await page.fill(
+      '#edit-redirect-uris',
+      'https://reports.example/callback\n\n  https://reports.example/cb2 ',
+    );
+    await page.uncheck('#edit-first-party');
+    await page.click('#edit-submit');
+    await expectText(page, '#status', 'Saved Reports.');
+    expect(await page.isVisible('#edit-dialog')).toBe(false);
+    const edited = await t.request('GET', `/api/clients/${clientId}`, { headers: asAdmin });
+    expect(edited.body).toMatchObject({
+      name: 'Reports',
+      first_party: false,
+      redirect_uris: ['https://reports.example/callback', 'https://reports.example/cb2'],
+    });
+    await expectText(page, `${row} td[data-label="First-party"]`, 'No');
+    await expectText(page, `${row} .uris li`, 'https://reports.example/callback');
+
+    // A public client gets no secret.
+    await page.fill('#client-name', 'Single-page app');
+    await page.check('#client-type-public');
+    await page.fill('#client-redirect-uris', 'https://spa.example/');
+    await page.click('#client-submit');
+    await expectText(page, '#created-client-title', 'Created Single-page app.');
+    expect(await page.isHidden('#created-secret-field')).toBe(true);
+    expect(await page.inputValue('#created-client-secret')).toBe('');
+    const spaId = await page.inputValue('#created-client-id');
+    await expectText(page, `#clients tbody tr[data-client-id="${spaId}"] td[data-label="Type"]`, 'Public');
+
+    // Delete, after the confirmation: gone from the list and from the API, and its secret opens nothing.
+    await page.click('button[aria-label="Delete Reports"]');
+    await page.waitForSelector('#confirm-dialog[open]');
+    await expectText(page, '#confirm-text', 'Sign-ins through “Reports” stop; its tokens stop working.');
+    await page.click('#confirm-submit');
+    await expectText(page, '#status', 'Deleted Reports.');
+    await page.locator(row).waitFor({ state: 'detached', timeout: 5000 });
+    expect((await t.request('GET', `/api/clients/${clientId}`, { headers: asAdmin })).status).toBe(404);
+    expect((await clientCredentials(clientId, secret)).status).toBe(401);
+
+    const csrf = (await context.cookies()).find((c) => c.name === 'csrf_token')?.value;
+    expect(unsafe.map((r) => r.method)).toEqual(['POST', 'PATCH', 'PATCH', 'POST', 'DELETE']);
+    for (const request of unsafe) expect(request.csrf).toBe(csrf);
+    // Only the refused edit's 400, which the page showed.
+    expect(errors.unexpected(FAILED_FETCH(400))).toEqual([]);
+    await context.close();
+  });
+
   it("the partner's page embeds Latchkey, signed in as the partner's user, with no token in the iframe's URL", async () => {
     const errors = new ConsoleErrors();
     const { context, page } = await newPage(browser, errors);
@@ -359,6 +506,7 @@ describeInBrowser('the pages in a real browser', () => {
       ['/', '#profile', 'phone-profile'],
       ['/users', '#users tbody tr[data-user-id]', 'phone-directory'],
       ['/tokens', '#tokens tbody tr[data-token-id]', 'phone-tokens'],
+      ['/clients', '#clients tbody tr', 'phone-clients'],
     ]) {
       await page.goto(`${t.baseUrl}${path}`);
       await page.waitForSelector(ready);
@@ -441,6 +589,17 @@ async function sessionIdOf(context: BrowserContext): Promise<string> {
   const cookie = (await context.cookies()).find((c) => c.name === 'access_token');
   if (!cookie) throw new Error('no access_token cookie');
   return JSON.parse(Buffer.from(cookie.value.split('.')[1], 'base64url').toString('utf8')).sid;
+}
+
+/** A client_credentials grant at the token endpoint, authenticated with HTTP Basic. */
+function clientCredentials(clientId: string, secret: string) {
+  return t.request('POST', '/oidc/token', {
+    raw: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+  });
 }
 
 async function userRow(server: TestServer, email: string): Promise<any> {

@@ -964,6 +964,9 @@ const ROUTES: Route[] = [
   pageRoute('/tokens', (p) =>
     p === 'adminCookie' ? ok() : BROWSER.has(p) ? { status: 403 } : redirect('/login?next=%2Ftokens'),
   ),
+  pageRoute('/clients', (p) =>
+    p === 'adminCookie' ? ok() : BROWSER.has(p) ? { status: 403 } : redirect('/login?next=%2Fclients'),
+  ),
   {
     method: 'GET',
     path: '/assets/:name',

@@ -37,3 +37,22 @@ export interface ApiToken {
 export interface CreatedApiToken extends ApiToken {
   token: string;
 }
+
+export type OidcScope = 'openid' | 'profile' | 'email' | 'groups' | 'offline_access';
+
+export interface OidcClient {
+  client_id: string;
+  name: string;
+  type: 'confidential' | 'public';
+  first_party: boolean;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  scopes: OidcScope[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreatedOidcClient extends OidcClient {
+  /** Confidential clients only, and only in the creation answer. */
+  client_secret?: string;
+}

@@ -46,6 +46,11 @@ export class PagesController {
     return this.send(reply, await this.pages.tokens(await this.pageRequest(request, reply)));
   }
 
+  @Get('clients')
+  async clients(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    return this.send(reply, await this.pages.clients(await this.pageRequest(request, reply)));
+  }
+
   /** Who is signed in in this browser (its cookies, renewed here when only the refresh cookie is left). */
   private async pageRequest(request: FastifyRequest, reply: FastifyReply): Promise<PageRequest> {
     return { user: await this.browserSessions.resolve(request, reply), path: request.url };

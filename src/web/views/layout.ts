@@ -1,7 +1,7 @@
 import type { UserPrincipal } from '../../auth/principal.js';
 import { html, type SafeHtml } from '../html.js';
 
-export type NavItem = 'profile' | 'directory' | 'tokens';
+export type NavItem = 'profile' | 'directory' | 'tokens' | 'clients';
 
 export interface PageFrame {
   title: string;
@@ -53,7 +53,13 @@ ${page.body}
 
 function navigation(user: UserPrincipal, active: NavItem | undefined): SafeHtml {
   const items: [NavItem, string, string][] = [['profile', '/', 'Profile']];
-  if (user.isAdmin) items.push(['directory', '/users', 'Directory'], ['tokens', '/tokens', 'API tokens']);
+  if (user.isAdmin) {
+    items.push(
+      ['directory', '/users', 'Directory'],
+      ['tokens', '/tokens', 'API tokens'],
+      ['clients', '/clients', 'Applications'],
+    );
+  }
   return html`<nav aria-label="Main">
       <ul>
         ${items.map(
