@@ -146,6 +146,9 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`Removed ${id}\n`);
       });
     }
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
     default:
       return usage(command ? `Unknown command ${command}` : undefined);
   }
