@@ -48,7 +48,7 @@ describeInBrowser('a single-page application signs in with oidc-client-ts', () =
     await Promise.all([browser?.close(), t?.stop()]);
   });
 
-  it('password: the SPA sends the browser to /login, and gets an ID token with amr pwd', async () => {
+  it('password: the SPA sends the browser to /login, gets an ID token with amr pwd, renews silently', async () => {
     const person = await newPerson(t);
     const errors = new ConsoleErrors();
     const { context, page } = await newPage(browser, errors);
@@ -81,8 +81,24 @@ describeInBrowser('a single-page application signs in with oidc-client-ts', () =
     );
     for (const f of fetches) expect(f).toMatchObject({ status: 200, origin: spaUrl, allowOrigin: spaUrl });
     expect(await page.textContent('#refresh-token')).toBe('no');
-    const info = await userinfo(await accessToken(page));
-    expect(info).toMatchObject({ status: 200, body: { sub: person.id } });
+    const token = await accessToken(page);
+    expect(await userinfo(token)).toMatchObject({ status: 200, body: { sub: person.id } });
+    expect(errors.unexpected()).toEqual([]);
+
+    // Without a refresh token, signinSilent renews in a hidden iframe: prompt=none on Latchkey's session.
+    // Its cookies (SameSite=Lax) go with the iframe because the SPA and Latchkey are the same site here
+    // (127.0.0.1, other ports); on another site a browser sends them to no iframe, and renewal needs
+    // offline_access (below).
+    const silent = recordNavigations(page, { frames: 'sub' });
+    await page.click('#renew');
+    await page.waitForFunction(() => document.getElementById('renewals')?.textContent === '1');
+    await expectState(page, 'signed-in');
+    expect(await accessToken(page)).not.toBe(token);
+    expect(silent.map((url) => url.origin + url.pathname)).toEqual([
+      `${t.baseUrl}/oidc/authorize`,
+      `${spaUrl}/callback`,
+    ]);
+    expect(silent[0].searchParams.get('prompt')).toBe('none');
     expect(errors.unexpected()).toEqual([]);
     await context.close();
   });
@@ -195,11 +211,13 @@ function serveSpa(port: number, authority: string, client: string): Promise<Serv
     '/oidc-client-ts.min.js': ['text/javascript', readFileSync(LIBRARY, 'utf8')],
     '/app.mjs': ['text/javascript', readFileSync(APP, 'utf8')],
   };
-  // A strict policy, as a careful SPA would have: its own scripts, and requests to Latchkey only.
+  // A strict policy, as a careful SPA would have: its own scripts, requests to Latchkey only, and frames of
+  // Latchkey and itself (the silent renewal's iframe goes to Latchkey and comes back to /callback).
   const csp = [
     "default-src 'none'",
     "script-src 'self'",
     `connect-src ${authority}`,
+    `frame-src 'self' ${authority}`,
     'img-src data:',
     "base-uri 'none'",
     "form-action 'none'",
@@ -238,12 +256,12 @@ async function userinfo(token: string): Promise<{ status: number; body: any }> {
   return { status: res.status, body: res.body };
 }
 
-/** Every top-level URL the page went through, redirects included. */
-function recordNavigations(page: Page): URL[] {
+/** Every URL the page (or its iframes) went through, redirects included. */
+function recordNavigations(page: Page, { frames }: { frames: 'main' | 'sub' } = { frames: 'main' }): URL[] {
   const seen: URL[] = [];
   page.on('request', (request: Request) => {
-    if (request.isNavigationRequest() && request.frame() === page.mainFrame())
-      seen.push(new URL(request.url()));
+    if (!request.isNavigationRequest() || request.url() === 'about:blank') return;
+    if ((request.frame() === page.mainFrame()) === (frames === 'main')) seen.push(new URL(request.url()));
   });
   return seen;
 }

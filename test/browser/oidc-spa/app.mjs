@@ -69,9 +69,11 @@ byId('renew').addEventListener('click', () => {
 });
 
 if (location.pathname === '/callback') {
+  // signinCallback tells a redirect's callback (a user) from a silent renewal's in an iframe (none).
   manager
-    .signinRedirectCallback()
+    .signinCallback()
     .then((user) => {
+      if (!user) return;
       history.replaceState(null, '', '/');
       show(user);
     })
