@@ -12,7 +12,7 @@ import { dataSourceOptions } from './database/data-source-options.js';
 import { openDatabase } from './database/database-url.js';
 import { runMigrations } from './database/migrate.js';
 import { isRedirectUri } from './oidc/dto/redirect-uri.validator.js';
-import { OIDC_SCOPES } from './oidc/oidc-adapter.js';
+import { OIDC_SCOPES } from './oidc/oidc-scopes.js';
 import type { OidcClientType } from './oidc/oidc-client.entity.js';
 import { OidcClientsRepository } from './oidc/oidc-clients.repository.js';
 import { OidcClientsService } from './oidc/oidc-clients.service.js';

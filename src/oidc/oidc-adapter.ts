@@ -9,9 +9,6 @@ import type { OidcClient } from './oidc-client.entity.js';
 import type { OidcClientsRepository } from './oidc-clients.repository.js';
 import type { OidcPayloadsRepository } from './oidc-payloads.repository.js';
 
-/** Every scope Latchkey knows; a client is registered with some of them. */
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'] as const;
-
 /**
  * The provider's view of a registered client. Confidential clients authenticate with their secret (basic
  * or post; the provider accepts both for either), public ones with PKCE alone. The "secret" handed to the

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../common/errors.js';
-import { OIDC_SCOPES } from './oidc-adapter.js';
 import type { OidcClient, OidcClientType } from './oidc-client.entity.js';
 import { type OidcClientChanges, OidcClientsRepository } from './oidc-clients.repository.js';
 import { OidcPayloadsRepository } from './oidc-payloads.repository.js';
-import { clientSecretHash } from './oidc-provider.service.js';
+import { clientSecretHash, OIDC_SCOPES } from './oidc-scopes.js';
 
 export interface NewClient {
   name: string;

@@ -1,12 +1,13 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type Account, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { SessionsService } from '../auth/sessions/sessions.service.js';
 import { IdTokenKeys } from '../auth/tokens/id-token-keys.js';
 import { AppConfig } from '../config/app-config.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { OIDC_SCOPES, oidcAdapter } from './oidc-adapter.js';
+import { oidcAdapter } from './oidc-adapter.js';
+import { clientSecretHash, OIDC_SCOPES } from './oidc-scopes.js';
 import { OidcClientsRepository } from './oidc-clients.repository.js';
 import { OidcPayloadsRepository } from './oidc-payloads.repository.js';
 import { errorPage } from './oidc-pages.js';
@@ -43,11 +44,6 @@ export function providerCookieNames(secure: boolean): {
 export interface BrowserSession {
   userId: string;
   sessionId: string;
-}
-
-/** SHA-256 of a client secret, as `oidc_clients.secret_hash` keeps it. */
-export function clientSecretHash(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
 /**

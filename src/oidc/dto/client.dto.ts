@@ -14,7 +14,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { PlainText, Trim } from '../../common/validators.js';
-import { OIDC_SCOPES } from '../oidc-adapter.js';
+import { OIDC_SCOPES } from '../oidc-scopes.js';
 import { IsRedirectUri } from './redirect-uri.validator.js';
 
 const MAX_URIS = 20;

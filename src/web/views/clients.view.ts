@@ -1,5 +1,5 @@
 import type { UserPrincipal } from '../../auth/principal.js';
-import { OIDC_SCOPES } from '../../oidc/oidc-adapter.js';
+import { OIDC_SCOPES } from '../../oidc/oidc-scopes.js';
 import { html } from '../html.js';
 import { confirmDialog } from './confirm-dialog.view.js';
 import { layout } from './layout.js';
