@@ -46,7 +46,6 @@ export class OidcClientsRepository {
       .update()
       .set({ ...changes, updatedAt: () => 'now()' })
       .where('client_id = :clientId', { clientId })
-      .returning('*')
       .execute();
     return result.affected ? this.find(clientId) : null;
   }

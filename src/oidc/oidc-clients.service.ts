@@ -55,7 +55,7 @@ export class OidcClientsService {
     const client = found(await this.clients.update(clientId, changes));
     const { redirectUris, scopes, firstParty } = changes;
     if (redirectUris !== undefined || scopes !== undefined || firstParty !== undefined) {
-      await this.payloads.revokeGrantsOfClient(clientId);
+      await this.payloads.revokeGrants({ clientId });
     }
     return client;
   }
@@ -63,7 +63,7 @@ export class OidcClientsService {
   /** Removes a client and everything it was granted. */
   async delete(clientId: string): Promise<void> {
     if (!(await this.clients.delete(clientId))) found(null);
-    await this.payloads.revokeGrantsOfClient(clientId);
+    await this.payloads.revokeGrants({ clientId });
   }
 }
 

@@ -33,7 +33,7 @@ export class OidcConsents {
   async revoke(userId: string, clientId: string): Promise<void> {
     const had = await this.db.transaction(async (tx) => {
       const forgotten = await this.consents.forget(tx, userId, clientId);
-      await this.payloads.revokeGrantsOf(tx, userId, clientId);
+      await this.payloads.revokeGrants({ clientId, accountId: userId }, tx);
       return forgotten;
     });
     if (!had) throw new DomainError('not_found', 'This application has no access to your account');

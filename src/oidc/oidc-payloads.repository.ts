@@ -6,11 +6,16 @@ import { queryRows } from '../database/query-rows.js';
 /** The models whose rows name a grant: they live only while the grant (and its Latchkey session) does. */
 const OF_A_GRANT = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
 
-// A grant is alive while the Latchkey session it was given in is: not revoked, not past its absolute end.
-const LIVE_GRANT = `EXISTS (
-  SELECT 1 FROM oidc_payloads g JOIN sessions s ON s.id = g.session_id
-   WHERE g.model = 'Grant' AND g.id = p.grant_id AND s.revoked_at IS NULL AND s.expires_at > now()
-     AND (g.expires_at IS NULL OR g.expires_at > now()))`;
+/**
+ * "The grant `grantId` (an SQL expression) is alive": the Latchkey session it was given in is neither revoked
+ * nor past its absolute end, and the grant has not expired.
+ */
+function liveGrant(grantId: string): string {
+  return `EXISTS (
+    SELECT 1 FROM oidc_payloads g JOIN sessions s ON s.id = g.session_id
+     WHERE g.model = 'Grant' AND g.id = ${grantId} AND s.revoked_at IS NULL AND s.expires_at > now()
+       AND (g.expires_at IS NULL OR g.expires_at > now()))`;
+}
 
 export interface StoredPayload {
   payload: Record<string, unknown>;
@@ -40,15 +45,15 @@ export class OidcPayloadsRepository {
 
   /** A stored payload, unless it has expired, or it belongs to a grant that has ended. */
   async find(model: string, id: string): Promise<StoredPayload | undefined> {
-    const ofGrant = OF_A_GRANT.has(model) ? `AND p.grant_id IS NOT NULL AND ${LIVE_GRANT}` : '';
-    const grant =
-      model === 'Grant'
-        ? `AND p.grant_id IS NULL AND ${LIVE_GRANT.replace('g.id = p.grant_id', 'g.id = p.id')}`
+    const alive = OF_A_GRANT.has(model)
+      ? `AND p.grant_id IS NOT NULL AND ${liveGrant('p.grant_id')}`
+      : model === 'Grant'
+        ? `AND ${liveGrant('p.id')}`
         : '';
     const [row] = await queryRows<{ payload: Record<string, unknown>; consumed: boolean }>(
       this.db.manager,
       `SELECT p.payload, p.consumed_at IS NOT NULL AS consumed FROM oidc_payloads p
-        WHERE p.model = $1 AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now()) ${ofGrant} ${grant}`,
+        WHERE p.model = $1 AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now()) ${alive}`,
       [model, id],
     );
     return row;
@@ -128,24 +133,21 @@ export class OidcPayloadsRepository {
     return row?.session_id ?? undefined;
   }
 
-  /** Every grant to the client, and what was issued from them: the client was changed or removed. */
-  async revokeGrantsOfClient(clientId: string): Promise<void> {
-    await this.db.query(
-      `WITH grants AS (
-         DELETE FROM oidc_payloads WHERE model = 'Grant' AND payload->>'clientId' = $1 RETURNING id)
-       DELETE FROM oidc_payloads WHERE grant_id IN (SELECT id FROM grants)`,
-      [clientId],
-    );
-  }
-
-  /** Removes every grant of the person to the client, and what was issued from them, in the caller's transaction. */
-  async revokeGrantsOf(tx: EntityManager, accountId: string, clientId: string): Promise<void> {
+  /**
+   * Removes the client's grants (only the person's, given `accountId`) and everything issued from them: the
+   * client was changed or removed, or the person took its access back (then in the caller's transaction).
+   */
+  async revokeGrants(
+    of: { clientId: string; accountId?: string },
+    tx: EntityManager = this.db.manager,
+  ): Promise<void> {
     await tx.query(
       `WITH grants AS (
          DELETE FROM oidc_payloads
-          WHERE model = 'Grant' AND payload->>'accountId' = $1 AND payload->>'clientId' = $2 RETURNING id)
+          WHERE model = 'Grant' AND payload->>'clientId' = $1 AND ($2::text IS NULL OR payload->>'accountId' = $2)
+         RETURNING id)
        DELETE FROM oidc_payloads WHERE grant_id IN (SELECT id FROM grants)`,
-      [accountId, clientId],
+      [of.clientId, of.accountId ?? null],
     );
   }
 

@@ -243,7 +243,7 @@ describeInBrowser('the pages in a real browser', () => {
     const value = await page.inputValue('#created-token-value');
     expect(value).toMatch(/^lk_[\w-]{40,}$/);
     await page.click('#copy-token');
-    await expectText(page, '#copy-status', 'Copied to the clipboard.');
+    await expectText(page, '#copy-status', 'Copied the token to the clipboard.');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
     await screenshot(page, 'tokens');
 

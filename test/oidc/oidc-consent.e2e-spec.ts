@@ -1,9 +1,9 @@
 import * as client from 'openid-client';
-import { bearer, newPerson, PASSWORD, type Person } from '../support/actors.js';
-import { BrowserJar } from '../support/browser-jar.js';
+import { bearer, newPerson, type Person } from '../support/actors.js';
+import type { BrowserJar } from '../support/browser-jar.js';
+import { authorizationRequest, signedInBrowser } from '../support/oidc.js';
 import { expectError } from '../support/errors.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { cookieLogin } from '../support/session.js';
 
 const REDIRECT = 'https://third-party.example/callback';
 const NAME = 'Acme <script>alert(1)</script> Notes';
@@ -35,23 +35,16 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function signedIn(): Promise<{ jar: BrowserJar; person: Person }> {
-  const person = await newPerson(t);
-  return { jar: new BrowserJar(t, { ...(await cookieLogin(t, person.email, PASSWORD)) }), person };
-}
-
 /** Starts an authorization and follows it until a page (the consent page) or the way back. */
-async function authorize(jar: BrowserJar, scope: string, state = client.randomState()) {
-  const verifier = client.randomPKCECodeVerifier();
-  const url = client.buildAuthorizationUrl(config, {
+async function authorize(jar: BrowserJar, scope: string) {
+  const request = await authorizationRequest(config, {
     redirect_uri: REDIRECT,
     scope,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
+    prompt: '',
+    nonce: '',
   });
-  const followed = await jar.follow(url.href);
-  return { ...followed, verifier, state, interaction: followed.hops.at(-1)! };
+  const followed = await jar.follow(request.url.href);
+  return { ...followed, ...request, interaction: followed.hops.at(-1)! };
 }
 
 async function grantsOf(userId: string): Promise<number> {
@@ -68,7 +61,7 @@ function csrf(jar: BrowserJar): Record<string, string> {
 
 describe('consent for an application that is not first-party', () => {
   it('asks once: the page says what the app will see, escaped; nothing is granted before the answer', async () => {
-    const { jar, person } = await signedIn();
+    const { jar, person } = await signedInBrowser(t);
     const { res, left, interaction } = await authorize(jar, 'openid email');
     expect(left).toBeUndefined();
     expect(res.status).toBe(200);
@@ -111,7 +104,7 @@ describe('consent for an application that is not first-party', () => {
   });
 
   it('denied: access_denied goes back to the application with its state and iss', async () => {
-    const { jar, person } = await signedIn();
+    const { jar, person } = await signedInBrowser(t);
     const { interaction, state } = await authorize(jar, 'openid');
     const denied = await jar.send('POST', `${interaction}/consent`, {
       body: { allow: false },
@@ -126,7 +119,7 @@ describe('consent for an application that is not first-party', () => {
   });
 
   it('a malformed answer is a 400 with nothing written', async () => {
-    const { jar, person } = await signedIn();
+    const { jar, person } = await signedInBrowser(t);
     const { interaction } = await authorize(jar, 'openid');
     const res = await jar.send('POST', `${interaction}/consent`, {
       body: { allow: 'yes' },
@@ -139,7 +132,7 @@ describe('consent for an application that is not first-party', () => {
 
 describe('apps with access', () => {
   it('lists the application; removing its access ends its tokens and the next sign-in asks again', async () => {
-    const { jar, person } = await signedIn();
+    const { jar, person } = await signedInBrowser(t);
     const { interaction } = await authorize(jar, 'openid email');
     const allowed = await jar.send('POST', `${interaction}/consent`, {
       body: { allow: true },

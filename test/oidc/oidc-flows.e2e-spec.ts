@@ -1,7 +1,13 @@
 import * as client from 'openid-client';
 import { bearer, newPerson, PASSWORD, type Person } from '../support/actors.js';
 import { BrowserJar } from '../support/browser-jar.js';
-import { discover, RP_REDIRECT, signedInBrowser, signInThrough } from '../support/oidc.js';
+import {
+  authorizationRequest,
+  discover,
+  RP_REDIRECT,
+  signedInBrowser,
+  signInThrough,
+} from '../support/oidc.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { cookieLogin, jwtPayload, ssoLanding } from '../support/session.js';
 
@@ -163,13 +169,7 @@ describe('one session, whichever way it began', () => {
   it('signed out: the browser goes to /login and, once signed in, comes back', async () => {
     const person = await newPerson(t);
     const jar = new BrowserJar(t);
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-      state: 'abc',
-    });
+    const { url } = await authorizationRequest(config, { scope: 'openid', prompt: '' });
     const { res, left } = await jar.follow(url.href);
     expect(left).toBeUndefined();
     const loginPage = res.status === 200 ? jar : undefined;
@@ -184,14 +184,7 @@ describe('one session, whichever way it began', () => {
   });
 
   it('prompt=none while signed out answers login_required to the client, with state and iss', async () => {
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-      state: 'xyz',
-      prompt: 'none',
-    });
+    const { url } = await authorizationRequest(config, { scope: 'openid', state: 'xyz', prompt: 'none' });
     const { left } = await new BrowserJar(t).follow(url.href);
     expect(left?.searchParams.get('error')).toBe('login_required');
     expect(left?.searchParams.get('state')).toBe('xyz');
@@ -229,22 +222,17 @@ describe('bad input follows the specs', () => {
 
   it('a code used twice is refused, and the tokens of its first use are revoked', async () => {
     const { jar } = await signedInBrowser(t);
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 's',
+    const request = await authorizationRequest(config, { scope: 'openid', prompt: '' });
+    const { left } = await jar.follow(request.url.href);
+    const checks = {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    };
+    const first = await client.authorizationCodeGrant(config, left!, checks);
+    await expect(client.authorizationCodeGrant(config, left!, checks)).rejects.toMatchObject({
+      error: 'invalid_grant',
     });
-    const { left } = await jar.follow(url.href);
-    const first = await client.authorizationCodeGrant(config, left!, {
-      pkceCodeVerifier: verifier,
-      expectedState: 's',
-    });
-    await expect(
-      client.authorizationCodeGrant(config, left!, { pkceCodeVerifier: verifier, expectedState: 's' }),
-    ).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(await client.tokenIntrospection(config, first.access_token)).toMatchObject({ active: false });
   });
 

@@ -227,6 +227,40 @@ describe('accounts and clients', () => {
     expect(after[0].n).toBe(before[0].n);
   });
 
+  it.each([
+    ['GET', undefined],
+    ['PATCH', { name: 'renamed' }],
+    ['DELETE', undefined],
+  ])('%s /api/clients/:id of no client: 404 not_found, nothing written', async (method, body) => {
+    const before = await t.db.query(
+      `SELECT md5(string_agg(c::text, '|' ORDER BY client_id)) AS h FROM oidc_clients c`,
+    );
+    const res = await t.request(method, '/api/clients/no-such-client', {
+      headers: bearer(admin.accessToken),
+      body,
+    });
+    expectError(res, 404, 'not_found');
+    const after = await t.db.query(
+      `SELECT md5(string_agg(c::text, '|' ORDER BY client_id)) AS h FROM oidc_clients c`,
+    );
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it.each([
+    [{ type: 'confidential', redirect_uris: [RP_REDIRECT] }, 'name'],
+    [{ name: 'x', redirect_uris: [RP_REDIRECT] }, 'type'],
+    [{ name: 'x', type: 'public', redirect_uris: [] }, 'redirect_uris'],
+    [{ name: 'x', type: 'public', redirect_uris: [RP_REDIRECT], scopes: ['email'] }, 'scopes'],
+    [{ name: 'x', type: 'public', redirect_uris: [RP_REDIRECT], is_admin: true }, 'is_admin'],
+  ])('POST /api/clients %j: 400 naming %s, nothing written', async (body, field) => {
+    const { rows: before } = await t.db.query('SELECT count(*)::int AS n FROM oidc_clients');
+    const res = await t.request('POST', '/api/clients', { headers: bearer(admin.accessToken), body });
+    const error = expectError(res, 400, 'validation_failed');
+    expect(error.errors.map((e: { field: string }) => e.field)).toContain(field);
+    const { rows: after } = await t.db.query('SELECT count(*)::int AS n FROM oidc_clients');
+    expect(after[0].n).toBe(before[0].n);
+  });
+
   it('revoking another client’s token answers like an unknown token: 200, and the token stays valid', async () => {
     const other = await registerClient(t, admin);
     const otherConf = await discover(t, other.client_id, other.client_secret);

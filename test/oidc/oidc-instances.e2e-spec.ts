@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { bearer, newPerson, PASSWORD } from '../support/actors.js';
+import { authorizationRequest } from '../support/oidc.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { cookieLogin, setCookies } from '../support/session.js';
 import { createTestDatabase } from '../support/test-db.js';
@@ -51,14 +52,12 @@ it('a flow begun on one instance finishes on the other, step by step alternating
 
   const person = await newPerson(b);
   const cookies: Record<string, string> = { ...(await cookieLogin(b, person.email, PASSWORD)) };
-  const verifier = client.randomPKCECodeVerifier();
-  let next = client.buildAuthorizationUrl(config, {
+  const request = await authorizationRequest(config, {
     redirect_uri: REDIRECT,
     scope: 'openid email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: 'lb',
-  }).href;
+    prompt: '',
+  });
+  let next = request.url.href;
   const visited: string[] = [];
   for (let hop = 0; !next.startsWith(REDIRECT); hop++) {
     expect(hop).toBeLessThan(8);
@@ -86,8 +85,9 @@ it('a flow begun on one instance finishes on the other, step by step alternating
   ]);
 
   const tokens = await client.authorizationCodeGrant(config, new URL(next), {
-    pkceCodeVerifier: verifier,
-    expectedState: 'lb',
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
   });
   expect(tokens.claims()).toMatchObject({ iss: ISSUER, sub: person.id, email: person.email });
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '').catch(() => undefined);

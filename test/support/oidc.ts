@@ -51,7 +51,7 @@ export interface Authorization {
   nonce: string;
 }
 
-/** An authorization request of the application, with PKCE, state and nonce. */
+/** An authorization request of the application, with PKCE, state and nonce; '' leaves a parameter out. */
 export async function authorizationRequest(
   conf: client.Configuration,
   parameters: Record<string, string> = {},
@@ -59,7 +59,7 @@ export async function authorizationRequest(
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(conf, {
+  const all: Record<string, string> = {
     redirect_uri: RP_REDIRECT,
     scope: 'openid email profile offline_access',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -68,7 +68,11 @@ export async function authorizationRequest(
     nonce,
     prompt: 'consent',
     ...parameters,
-  });
+  };
+  const url = client.buildAuthorizationUrl(
+    conf,
+    Object.fromEntries(Object.entries(all).filter(([, value]) => value !== '')),
+  );
   return { url, verifier, state, nonce };
 }
 

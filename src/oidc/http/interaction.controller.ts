@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { createDecoder } from 'fast-jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults } from 'oidc-provider';
 import { Public } from '../../auth/decorators.js';
@@ -8,8 +9,8 @@ import { SessionCookies } from '../../auth/http/session-cookies.js';
 import type { UserPrincipal } from '../../auth/principal.js';
 import { SessionsService } from '../../auth/sessions/sessions.service.js';
 import { AMR } from '../../auth/tokens/access-tokens.js';
-import { pageContentPolicy } from '../../common/security-headers.js';
 import { AppConfig } from '../../config/app-config.js';
+import { sendPage } from '../../web/http/page-reply.js';
 import { consentPage } from '../consent.view.js';
 import { ConsentDecisionDto } from '../dto/consent-decision.dto.js';
 import { OidcClientsRepository } from '../oidc-clients.repository.js';
@@ -81,11 +82,11 @@ export class InteractionController {
     if (details.session?.accountId !== principal.userId) return this.finish(request, reply, { login });
     const clientId = String(details.params.client_id);
     const client = await this.clients.find(clientId);
-    if (!client) return page(reply, 400, errorPage('invalid_client', 'Unknown application'));
+    if (!client)
+      return void sendPage(reply, this.config, 400, errorPage('invalid_client', 'Unknown application'));
     const scopes = requestedScopes(details);
     if (!client.firstParty && !(await this.consents.covers(principal.userId, clientId, scopes))) {
-      void reply.headers({ 'content-security-policy': pageContentPolicy(this.config) });
-      return page(reply, 200, consentPage(principal, uid, client.name, scopes));
+      return void sendPage(reply, this.config, 200, consentPage(principal, uid, client.name, scopes));
     }
     return this.grant(request, reply, step);
   }
@@ -133,13 +134,14 @@ export class InteractionController {
     void reply.header('cache-control', 'no-store');
     const provider = this.oidc.provider;
     if (!provider) {
-      page(reply, 404, errorPage('not_found', 'No such page'));
+      sendPage(reply, this.config, 404, errorPage('not_found', 'No such page'));
       return undefined;
     }
     const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => undefined);
     if (!details || details.uid !== uid) {
-      page(
+      sendPage(
         reply,
+        this.config,
         400,
         errorPage('interaction_expired', 'This sign-in has expired; start again from the application.'),
       );
@@ -213,18 +215,15 @@ function maxAgeExceeded(details: Details, startedAt: number): boolean {
   return Number.isFinite(maxAge) && Math.floor(Date.now() / 1000) - startedAt > maxAge;
 }
 
+const decodeHint = createDecoder();
+
 /** The `sub` of the id_token_hint, which the provider has verified already (it signed it). */
 function hintedSubject(details: Details): string | undefined {
   const hint = details.params.id_token_hint;
   if (typeof hint !== 'string') return undefined;
   try {
-    const payload: unknown = JSON.parse(Buffer.from(hint.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    return typeof payload === 'object' &&
-      payload !== null &&
-      'sub' in payload &&
-      typeof payload.sub === 'string'
-      ? payload.sub
-      : undefined;
+    const { sub } = decodeHint(hint) as { sub?: unknown };
+    return typeof sub === 'string' ? sub : undefined;
   } catch {
     return undefined;
   }
@@ -239,12 +238,4 @@ function requestedScopes(details: Details): string[] {
         .filter((scope) => scope.length > 0),
     ),
   ];
-}
-
-function page(reply: FastifyReply, status: number, body: string): void {
-  void reply
-    .status(status)
-    .headers({ 'referrer-policy': 'same-origin' })
-    .type('text/html; charset=utf-8')
-    .send(body);
 }

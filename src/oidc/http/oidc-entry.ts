@@ -33,9 +33,11 @@ export class OidcEntry {
     this.providerSessionCookie = providerCookieNames(config.publicUrl.startsWith('https://')).session;
   }
 
+  /** Asked of every request the app gets: anything but /oidc/ and /.well-known/ is answered at once. */
   handles(request: FastifyRequest): boolean {
-    if (!this.oidc.enabled) return false;
-    const path = request.url.split('?', 1)[0];
+    const { url } = request;
+    if (!this.oidc.enabled || !(url.startsWith('/oidc/') || url.startsWith('/.well-known/'))) return false;
+    const path = url.split('?', 1)[0];
     return path === DISCOVERY || PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
   }
 

@@ -3,7 +3,7 @@
 import './shell.js';
 import { api, describe } from './api.js';
 import { Confirmation } from './confirmation.js';
-import { busy, byId, cell, h, showError, timeElement, wireDialog } from './dom.js';
+import { busy, byId, cell, h, showError, timeElement, wireCopyButton, wireDialog } from './dom.js';
 import type { CreatedOidcClient, OidcClient, OidcScope } from './types.js';
 
 const form = byId('client-form', HTMLFormElement);
@@ -135,23 +135,8 @@ function showCreated(client: CreatedOidcClient): void {
   (client.client_secret === undefined ? createdId : createdSecret).select();
 }
 
-function copyButton(button: HTMLButtonElement, input: HTMLInputElement, what: string): void {
-  button.addEventListener('click', () => {
-    input.select();
-    const manual = (): void => {
-      copyStatus.textContent = `Press Ctrl+C (⌘C) to copy the selected ${what}.`;
-    };
-    // No Clipboard API on plain-http origins, and inside a partner's iframe it needs the frame's permission:
-    // either way the value stays selected for a manual copy.
-    const clipboard = navigator.clipboard as Clipboard | undefined;
-    if (!clipboard) return manual();
-    clipboard.writeText(input.value).then(() => {
-      copyStatus.textContent = `Copied the ${what} to the clipboard.`;
-    }, manual);
-  });
-}
-copyButton(byId('copy-client-id', HTMLButtonElement), createdId, 'client ID');
-copyButton(byId('copy-client-secret', HTMLButtonElement), createdSecret, 'client secret');
+wireCopyButton(byId('copy-client-id', HTMLButtonElement), createdId, copyStatus, 'client ID');
+wireCopyButton(byId('copy-client-secret', HTMLButtonElement), createdSecret, copyStatus, 'client secret');
 
 function openEditor(client: OidcClient): void {
   editing = client;

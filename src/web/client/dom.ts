@@ -66,3 +66,27 @@ export async function busy<T>(button: HTMLButtonElement, work: () => Promise<T>)
     button.removeAttribute('aria-busy');
   }
 }
+
+/**
+ * A Copy button for a value shown once (a token, a client secret): copies `input`'s value and says so in
+ * `status`. No Clipboard API on plain-http origins, and inside a partner's iframe it needs the frame's
+ * permission: either way the value stays selected for a manual copy.
+ */
+export function wireCopyButton(
+  button: HTMLButtonElement,
+  input: HTMLInputElement,
+  status: HTMLElement,
+  what: string,
+): void {
+  button.addEventListener('click', () => {
+    input.select();
+    const manual = (): void => {
+      status.textContent = `Press Ctrl+C (⌘C) to copy the selected ${what}.`;
+    };
+    const clipboard = navigator.clipboard as Clipboard | undefined;
+    if (!clipboard) return manual();
+    clipboard.writeText(input.value).then(() => {
+      status.textContent = `Copied the ${what} to the clipboard.`;
+    }, manual);
+  });
+}

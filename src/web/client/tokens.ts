@@ -2,7 +2,7 @@
 import './shell.js';
 import { api, describe } from './api.js';
 import { Confirmation } from './confirmation.js';
-import { busy, byId, cell, h, showError, timeElement } from './dom.js';
+import { busy, byId, cell, h, showError, timeElement, wireCopyButton } from './dom.js';
 import type { ApiToken, CreatedApiToken, Scope } from './types.js';
 
 const form = byId('token-form', HTMLFormElement);
@@ -91,18 +91,6 @@ form.addEventListener('submit', (event) => {
   });
 });
 
-byId('copy-token', HTMLButtonElement).addEventListener('click', () => {
-  createdValue.select();
-  const manual = (): void => {
-    copyStatus.textContent = 'Press Ctrl+C (⌘C) to copy the selected token.';
-  };
-  // No Clipboard API on plain-http origins, and inside a partner's iframe it needs the frame's permission:
-  // either way the value stays selected for a manual copy.
-  const clipboard = navigator.clipboard as Clipboard | undefined;
-  if (!clipboard) return manual();
-  clipboard.writeText(createdValue.value).then(() => {
-    copyStatus.textContent = 'Copied to the clipboard.';
-  }, manual);
-});
+wireCopyButton(byId('copy-token', HTMLButtonElement), createdValue, copyStatus, 'token');
 
 void load();

@@ -2,10 +2,10 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../auth/decorators.js';
-import { pageContentPolicy } from '../../common/security-headers.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BrowserSessions } from '../../auth/http/browser-sessions.js';
 import { type PageAnswer, type PageRequest, PagesService } from '../pages.service.js';
+import { sendPage } from './page-reply.js';
 
 /**
  * The pages. Open to the guard (`@Public`) because a browser without a session must get the sign-in page
@@ -57,13 +57,11 @@ export class PagesController {
   }
 
   private send(reply: FastifyReply, answer: PageAnswer): FastifyReply {
-    // Pages show personal data: never cached, never leaked to other sites through Referer.
-    void reply.headers({ 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
-    if ('redirect' in answer) return reply.redirect(answer.redirect, 302);
-    return reply
-      .status(answer.status)
-      .headers({ 'content-security-policy': pageContentPolicy(this.config) })
-      .type('text/html; charset=utf-8')
-      .send(answer.html);
+    if ('redirect' in answer) {
+      // A redirect between pages: no more cacheable or leaky than the pages themselves.
+      void reply.headers({ 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
+      return reply.redirect(answer.redirect, 302);
+    }
+    return sendPage(reply, this.config, answer.status, answer.html);
   }
 }
